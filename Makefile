@@ -1,0 +1,54 @@
+# longhaul: the two commands of the quick start are `make run` and `make test`.
+BUILD_DIR ?= build
+ASAN_DIR  ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
+
+.PHONY: all deps build run test test-unit test-integration test-asan bench format format-check install clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# Demonstrates the emulator: ping and iperf3 through `longhaul run` at a few RTTs.
+run: build
+	@scripts/demo.sh $(BUILD_DIR)/longhaul
+
+# Every test: unit tests (pure models on a manual clock) and integration tests
+# (real namespaces and traffic; need root).
+test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 1800
+
+test-unit: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L unit
+
+test-integration: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLONGHAUL_SANITIZE=ON > /dev/null
+	@cmake --build $(ASAN_DIR) -j $(JOBS) --target longhaul_unit_tests longhaul
+	@cd $(ASAN_DIR) && ctest --output-on-failure -L unit
+
+# Figures, not pass/fail: see bench/README.md and docs/performance.md.
+bench: build
+	@bench/run.sh $(BUILD_DIR)
+
+format:
+	@clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run --Werror $(SOURCES)
+
+install: build
+	@cmake --install $(BUILD_DIR)
+
+clean:
+	@rm -rf $(BUILD_DIR) $(ASAN_DIR)

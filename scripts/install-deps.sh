@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what longhaul needs to build, test and benchmark, from Debian 12
+# packages only. Idempotent: installs nothing when everything is present.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  g++ cmake ninja-build make pkg-config clang-format
+  # libraries (deliberate choices, see docs/architecture.md)
+  libcli11-dev          # argument parsing
+  nlohmann-json3-dev    # JSON output and state files
+  libfmt-dev            # formatting
+  libmnl-dev            # rtnetlink message building
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # run time and tests: real traffic through real namespaces
+  iproute2 iputils-ping iperf3 procps kmod
+  python3 python3-pytest
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# iperf3 asks whether to start a system-wide daemon; we start our own servers.
+echo "iperf3 iperf3/start_daemon boolean false" | "${SUDO[@]}" debconf-set-selections 2>/dev/null || true
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

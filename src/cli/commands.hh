@@ -1,0 +1,43 @@
+#pragma once
+// One class per subcommand: declares its flags on construction, runs on execute().
+#include <CLI/CLI.hpp>
+#include <stdexcept>
+
+#include "lab/link_options.hh"
+
+namespace longhaul::cli {
+
+/// A request that parsed but makes no sense (exit code 2).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class RunCommand {
+ public:
+  explicit RunCommand(CLI::App& app);
+  bool selected() const { return command_->parsed(); }
+  int execute();
+
+ private:
+  CLI::App* command_;
+  lab::LinkFlags flags_;
+  std::vector<std::string> argv_;
+  bool stats_ = false;
+  bool quiet_ = false;
+  std::string json_;
+  std::string spin_ = "50us";
+};
+
+class DownCommand {
+ public:
+  explicit DownCommand(CLI::App& app);
+  bool selected() const { return command_->parsed(); }
+  int execute();
+
+ private:
+  CLI::App* command_;
+  bool all_ = false;
+};
+
+}  // namespace longhaul::cli

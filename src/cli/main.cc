@@ -1,0 +1,54 @@
+// longhaul command line: subcommands only; the logic lives in lab/ and below.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+#include <random>
+
+#include "cli/commands.hh"
+#include "io/error.hh"
+#include "lab/run_session.hh"
+
+int main(int argc, char** argv) {
+  using namespace longhaul;
+  CLI::App app{
+      "longhaul: a long-fat-network (WAN) emulator.\n"
+      "Runs a command over an emulated link with per-direction delay, rate and loss.\n"
+      "Addresses come from 198.18.0.0/15 and 2001:2::/48 (benchmarking ranges).",
+      "longhaul"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "longhaul 0.1.0");
+  cli::RunCommand run(app);
+  cli::DownCommand down(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : lab::kExitUsage;
+  }
+  try {
+    if (run.selected()) return run.execute();
+    if (down.selected()) return down.execute();
+  } catch (const cli::UsageError& error) {
+    std::cerr << "longhaul: " << error.what() << "\n";
+    return lab::kExitUsage;
+  } catch (const lab::EnvironmentError& error) {
+    std::cerr << "longhaul: " << error.what() << "\n";
+    return lab::kExitEnvironment;
+  } catch (const io::SystemError& error) {
+    if (error.code() == ENOENT && std::string_view(error.what()).starts_with("execvp")) {
+      std::cerr << "longhaul: command not found: " << error.what() << "\n";
+      return lab::kExitNotFound;
+    }
+    if (error.code() == EACCES && std::string_view(error.what()).starts_with("execvp")) {
+      std::cerr << "longhaul: command not executable: " << error.what() << "\n";
+      return lab::kExitNotExecutable;
+    }
+    std::cerr << "longhaul: " << error.what() << "\n";
+    return lab::kExitSetup;
+  } catch (const std::exception& error) {
+    std::cerr << "longhaul: " << error.what() << "\n";
+    return lab::kExitSetup;
+  }
+  return 0;
+}

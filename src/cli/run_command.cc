@@ -1,0 +1,80 @@
+#include <fmt/format.h>
+
+#include <iostream>
+#include <random>
+
+#include "cli/commands.hh"
+#include "lab/run_session.hh"
+
+namespace longhaul::cli {
+
+namespace {
+void text_option(CLI::App* app, const char* name, std::optional<std::string>& target,
+                 const char* help) {
+  app->add_option_function<std::string>(
+         name, [&target](const std::string& value) { target = value; }, help)
+      ->type_name("VALUE");
+}
+}  // namespace
+
+RunCommand::RunCommand(CLI::App& app) {
+  command_ = app.add_subcommand(
+      "run",
+      "Run COMMAND in its own network namespace behind an emulated link to this host.\n"
+      "\"up\" is the direction from the command to the remote side, \"down\" the way back.\n"
+      "The host is reachable from inside at $LONGHAUL_REMOTE (IPv4) and $LONGHAUL_REMOTE6.\n"
+      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c \"$LONGHAUL_REMOTE\"");
+  auto* c = command_;
+  c->group("Link");
+  text_option(c, "--rtt", flags_.rtt, "Round-trip delay; half is applied each way (e.g. 80ms)");
+  text_option(c, "--delay", flags_.delay, "One-way delay in each direction (e.g. 40ms)");
+  text_option(c, "--delay-up", flags_.delay_up, "One-way delay command -> remote");
+  text_option(c, "--delay-down", flags_.delay_down, "One-way delay remote -> command");
+  text_option(c, "--rate", flags_.rate, "Bottleneck rate each way (e.g. 500mbit, 10gbit); default unlimited");
+  text_option(c, "--rate-up", flags_.rate_up, "Rate command -> remote");
+  text_option(c, "--rate-down", flags_.rate_down, "Rate remote -> command");
+  text_option(c, "--loss", flags_.loss, "Independent random loss per packet, each way (e.g. 0.1%)");
+  text_option(c, "--loss-up", flags_.loss_up, "Loss command -> remote");
+  text_option(c, "--loss-down", flags_.loss_down, "Loss remote -> command");
+  text_option(c, "--queue", flags_.queue,
+              "Bottleneck queue limit: packets (1000p), bytes (4MB) or time (50ms); "
+              "default one bandwidth-delay product of the round trip");
+  text_option(c, "--queue-up", flags_.queue_up, "Queue limit command -> remote");
+  text_option(c, "--queue-down", flags_.queue_down, "Queue limit remote -> command");
+  text_option(c, "--overhead", flags_.overhead,
+              "Per-packet link-layer overhead counted by the rate (default 24B: Ethernet "
+              "preamble, FCS, inter-frame gap)");
+  c->add_option_function<std::uint64_t>(
+       "--seed", [this](std::uint64_t seed) { flags_.seed = seed; },
+       "Seed of the random models; printed in every run so it can be replayed")
+      ->type_name("N");
+  c->add_flag("--stats", stats_, "Print detailed per-direction counters at the end");
+  c->add_flag("-q,--quiet", quiet_, "Print nothing of our own (no header, no summary)");
+  c->add_option("--json", json_, "Write the run's configuration and counters as JSON to FILE (- = stdout)")
+      ->type_name("FILE");
+  c->add_option("--spin", spin_,
+                "Busy-poll this long before each release for timing accuracy (default 50us; 0 "
+                "saves CPU)")
+      ->type_name("DURATION");
+  c->add_option("command", argv_, "The command and its arguments, after --; default $SHELL");
+  c->positionals_at_end();
+}
+
+int RunCommand::execute() {
+  std::random_device entropy;
+  const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
+  auto link = lab::resolve_link(flags_, random_seed);
+  if (!link) throw UsageError(link.error);
+  auto spin = core::parse_duration(spin_);
+  if (!spin) throw UsageError("--spin: " + spin.error);
+  lab::RunRequest request;
+  request.link = *link;
+  request.command = argv_;
+  request.detailed_stats = stats_;
+  request.quiet = quiet_;
+  if (!json_.empty()) request.json_path = json_;
+  request.spin = *spin;
+  return lab::run_session(request);
+}
+
+}  // namespace longhaul::cli

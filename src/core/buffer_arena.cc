@@ -1,0 +1,84 @@
+#include "core/buffer_arena.hh"
+
+namespace longhaul::core {
+
+namespace {
+std::size_t round_up(std::size_t value, std::size_t to) { return (value + to - 1) / to * to; }
+}  // namespace
+
+BufferArena::BufferArena(std::size_t capacity_bytes, std::size_t chunk_bytes)
+    : chunk_bytes_(round_up(chunk_bytes, kAlignment)),
+      chunk_count_(round_up(capacity_bytes == 0 ? 1 : capacity_bytes, chunk_bytes_) / chunk_bytes_),
+      // Default-initialised bytes: the allocator maps pages lazily, so only chunks
+      // that are actually used become resident.
+      base_(new std::byte[chunk_count_ * chunk_bytes_]),
+      live_in_chunk_(chunk_count_, 0),
+      used_in_chunk_(chunk_count_, 0) {
+  free_chunks_.reserve(chunk_count_);
+}
+
+bool BufferArena::open_chunk() noexcept {
+  if (!free_chunks_.empty()) {
+    current_chunk_ = free_chunks_.back();
+    free_chunks_.pop_back();
+  } else if (next_fresh_chunk_ < chunk_count_) {
+    current_chunk_ = next_fresh_chunk_++;
+  } else {
+    current_chunk_ = SIZE_MAX;
+    return false;
+  }
+  bump_ = 0;
+  return true;
+}
+
+std::optional<BufferHandle> BufferArena::allocate(std::uint32_t bytes) noexcept {
+  const std::size_t size = round_up(bytes == 0 ? 1 : bytes, kAlignment);
+  if (size > chunk_bytes_) return std::nullopt;
+  if (current_chunk_ == SIZE_MAX || bump_ + size > chunk_bytes_) {
+    // Leave the current chunk; if nothing in it is live it can be reused at once.
+    if (current_chunk_ != SIZE_MAX && live_in_chunk_[current_chunk_] == 0) {
+      free_chunks_.push_back(static_cast<std::uint32_t>(current_chunk_));
+    }
+    if (!open_chunk()) return std::nullopt;
+  }
+  const std::size_t offset = current_chunk_ * chunk_bytes_ + bump_;
+  bump_ += size;
+  ++live_in_chunk_[current_chunk_];
+  used_in_chunk_[current_chunk_] += size;
+  bytes_in_use_ += size;
+  ++live_allocations_;
+  last_offset_ = offset;
+  last_size_ = size;
+  return static_cast<BufferHandle>(offset / kAlignment);
+}
+
+void BufferArena::shrink_last(BufferHandle handle, std::uint32_t bytes) noexcept {
+  const std::size_t offset = std::size_t{handle} * kAlignment;
+  if (offset != last_offset_) return;
+  const std::size_t size = round_up(bytes == 0 ? 1 : bytes, kAlignment);
+  if (size >= last_size_) return;
+  const std::size_t chunk_start = current_chunk_ * chunk_bytes_;
+  if (offset + last_size_ != chunk_start + bump_) return;  // not at the bump pointer
+  bump_ -= last_size_ - size;
+  used_in_chunk_[current_chunk_] -= last_size_ - size;
+  bytes_in_use_ -= last_size_ - size;
+  last_size_ = size;
+}
+
+void BufferArena::release(BufferHandle handle) noexcept {
+  const std::size_t offset = std::size_t{handle} * kAlignment;
+  const std::size_t chunk = offset / chunk_bytes_;
+  --live_allocations_;
+  if (--live_in_chunk_[chunk] == 0) {
+    bytes_in_use_ -= used_in_chunk_[chunk];
+    used_in_chunk_[chunk] = 0;
+    if (chunk == current_chunk_) {
+      bump_ = 0;  // the open chunk emptied: start over at its beginning
+      last_offset_ = SIZE_MAX;
+    } else {
+      free_chunks_.push_back(static_cast<std::uint32_t>(chunk));
+    }
+  }
+}
+
+}  // namespace longhaul::core

@@ -1,0 +1,172 @@
+#include "engine/direction_worker.hh"
+
+#include <poll.h>
+#include <sys/prctl.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/frame.hh"
+#include "engine/socket_ports.hh"
+
+namespace longhaul::engine {
+
+namespace {
+constexpr std::size_t kSlotBytes = kVnetHeaderBytes + kMaxFrameBytes;
+// Drain at most this many batches before servicing releases, so a flood on
+// ingress cannot starve the release schedule.
+constexpr int kMaxBatchesPerPass = 4;
+}  // namespace
+
+DirectionWorker::DirectionWorker(const core::DirectionConfig& config, const WorkerOptions& options,
+                                 IngressPort& ingress, EgressPort& egress, const Clock& clock,
+                                 core::DirectionCounters& counters)
+    : ingress_(ingress),
+      egress_(egress),
+      clock_(clock),
+      options_(options),
+      arena_(options.arena_bytes),
+      pipeline_(config, options.capacity_packets, *this, counters),
+      pending_(options.capacity_packets),
+      scratch_(new std::byte[kSlotBytes * kMaxBatch]),
+      slots_(kMaxBatch),
+      tx_batch_(kMaxBatch) {
+  for (std::size_t i = 0; i < kMaxBatch; ++i) slots_[i].buffer = scratch_.get() + i * kSlotBytes;
+}
+
+DirectionWorker::~DirectionWorker() = default;
+
+void DirectionWorker::ingest_one(const RxSlot& slot, Nanos now) noexcept {
+  core::Packet packet;
+  packet.ts = now;
+  packet.seq = next_seq_++;
+  packet.buffer = kNoBuffer;
+  if (slot.truncated || slot.length <= kVnetHeaderBytes) {
+    packet.frame_bytes = slot.length;
+    packet.l2_bytes = slot.length;
+    pipeline_.reject(packet, core::DropCause::malformed);
+    return;
+  }
+  VnetHeader header;
+  std::memcpy(&header, slot.buffer, sizeof header);
+  const std::span<const std::byte> frame(slot.buffer + kVnetHeaderBytes,
+                                         slot.length - kVnetHeaderBytes);
+  packet.frame_bytes = static_cast<std::uint32_t>(frame.size());
+  const bool super_frame = (header.gso_type & ~kVnetGsoEcn) != kVnetGsoNone && header.gso_size != 0;
+  const auto shape = core::wire_shape(frame, super_frame ? header.gso_size : std::uint16_t{0});
+  if (!shape) {
+    packet.l2_bytes = packet.frame_bytes;
+    pipeline_.reject(packet, core::DropCause::malformed);
+    return;
+  }
+  packet.segments = shape->segments;
+  packet.l2_bytes = shape->l2_bytes;
+  packet.wire_bytes = pipeline_.wire_bytes(shape->l2_bytes, shape->segments);
+  const auto handle = arena_.allocate(slot.length);
+  if (!handle) {
+    pipeline_.reject(packet, core::DropCause::buffer_exhausted);
+    return;
+  }
+  std::memcpy(arena_.data(*handle), slot.buffer, slot.length);
+  packet.buffer = *handle;
+  pipeline_.push(packet);
+}
+
+std::size_t DirectionWorker::ingest(Nanos now) noexcept {
+  std::size_t total = 0;
+  for (int batch = 0; batch < kMaxBatchesPerPass; ++batch) {
+    const std::size_t got = ingress_.receive(slots_);
+    for (std::size_t i = 0; i < got; ++i) ingest_one(slots_[i], now);
+    total += got;
+    if (got < slots_.size()) break;
+    now = clock_.now();
+  }
+  return total;
+}
+
+void DirectionWorker::transmit(const core::Packet& packet) noexcept {
+  if (!pending_.push_back(packet)) {
+    pipeline_.transmit_failed(packet);
+    arena_.release(packet.buffer);
+  }
+}
+
+void DirectionWorker::discard(const core::Packet& packet, core::DropCause) noexcept {
+  if (packet.buffer != kNoBuffer) arena_.release(packet.buffer);
+}
+
+bool DirectionWorker::flush() noexcept {
+  while (!pending_.empty()) {
+    const std::size_t count = std::min(pending_.size(), tx_batch_.size());
+    for (std::size_t i = 0; i < count; ++i) {
+      const core::Packet& packet = pending_.at(i);
+      tx_batch_[i].data = arena_.data(packet.buffer);
+      tx_batch_[i].length = static_cast<std::uint32_t>(kVnetHeaderBytes + packet.frame_bytes);
+    }
+    const auto result = egress_.send(std::span<const TxFrame>(tx_batch_.data(), count));
+    const Nanos now = clock_.now();
+    for (std::size_t i = 0; i < result.sent; ++i) {
+      const core::Packet& packet = pending_.front();
+      stats_.release_lateness.record(now - packet.ts);
+      arena_.release(packet.buffer);
+      pending_.pop_front();
+    }
+    if (result.refused) {
+      const core::Packet& packet = pending_.front();
+      pipeline_.transmit_failed(packet);
+      arena_.release(packet.buffer);
+      pending_.pop_front();
+      continue;
+    }
+    if (result.sent < count) {
+      stats_.tx_blocked.add(1);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::size_t DirectionWorker::poll_once() noexcept {
+  const std::size_t received = ingest(clock_.now());
+  pipeline_.advance(clock_.now());
+  flush();
+  if (const std::uint64_t lost = ingress_.take_lost_before_ingress(); lost != 0) {
+    stats_.lost_before_ingress.add(lost);
+  }
+  return received;
+}
+
+void DirectionWorker::run(int stop_fd) noexcept {
+  // The kernel's default 50 us timer slack would add that much to every sleep.
+  ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  pollfd fds[3] = {{stop_fd, POLLIN, 0}, {ingress_.wait_fd(), POLLIN, 0}, {-1, POLLOUT, 0}};
+  for (;;) {
+    const std::size_t received = poll_once();
+    if (received == kMaxBatch) continue;  // more is probably waiting
+    const Nanos now = clock_.now();
+    const Nanos wake = pipeline_.next_wakeup();
+    const bool blocked = !pending_.empty();
+    fds[2].fd = blocked ? egress_.wait_fd() : -1;
+    timespec timeout{};
+    const timespec* timeout_ptr = nullptr;
+    if (wake != core::kNever) {
+      const Nanos until = wake - now;
+      if (until <= options_.spin) {
+        // Busy-poll the last stretch: check for a stop request without sleeping.
+        if (::poll(fds, 1, 0) > 0) return;
+        continue;
+      }
+      const Nanos sleep = until - options_.spin;
+      timeout.tv_sec = static_cast<time_t>(sleep.count() / 1'000'000'000);
+      timeout.tv_nsec = static_cast<long>(sleep.count() % 1'000'000'000);
+      timeout_ptr = &timeout;
+    } else if (blocked) {
+      timeout.tv_nsec = 100'000;  // egress full and nothing else due: retry soon
+      timeout_ptr = &timeout;
+    }
+    const int ready = ::ppoll(fds, 3, timeout_ptr, nullptr);
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0) return;
+  }
+}
+
+}  // namespace longhaul::engine

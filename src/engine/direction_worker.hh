@@ -1,0 +1,82 @@
+#pragma once
+// One direction of a lane, run by one thread: ingress port -> pipeline -> egress port.
+//
+// The loop: drain the ingress in batches (stamping arrivals with the clock),
+// advance the pipeline to now, send everything due in batches, then sleep in
+// ppoll until the next release or an arrival. The last `spin` before a release
+// is busy-polled instead, because a sleeping thread wakes tens of
+// microseconds late and release accuracy is the product.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/buffer_arena.hh"
+#include "core/pipeline.hh"
+#include "core/ring.hh"
+#include "engine/clock.hh"
+#include "engine/latency_histogram.hh"
+#include "engine/port.hh"
+
+namespace longhaul::engine {
+
+struct WorkerOptions {
+  std::size_t arena_bytes = 64 << 20;      ///< packet bytes held in flight
+  std::size_t capacity_packets = 1 << 16;  ///< frames held in flight
+  Nanos spin{std::chrono::microseconds(50)};
+};
+
+/// Counters the engine adds beyond the pipeline's.
+struct WorkerStats {
+  core::RelaxedCounter lost_before_ingress;  ///< kernel socket buffer overflowed
+  core::RelaxedCounter tx_blocked;           ///< egress was full and had to wait
+  LatencyHistogram release_lateness;         ///< actual send time minus intended time
+};
+
+class DirectionWorker final : private core::PipelineEgress {
+ public:
+  DirectionWorker(const core::DirectionConfig& config, const WorkerOptions& options,
+                  IngressPort& ingress, EgressPort& egress, const Clock& clock,
+                  core::DirectionCounters& counters);
+  DirectionWorker(const DirectionWorker&) = delete;
+  DirectionWorker& operator=(const DirectionWorker&) = delete;
+  ~DirectionWorker() override;
+
+  /// Loops until stop_fd polls readable; never throws.
+  void run(int stop_fd) noexcept;
+  /// One pass without waiting: receive what waits, advance to now, send what is due.
+  /// Returns the number of frames received.
+  std::size_t poll_once() noexcept;
+  /// Next time the pipeline releases something (kNever when empty).
+  Nanos next_wakeup() const noexcept { return pipeline_.next_wakeup(); }
+  /// Frames released by the model but not yet accepted by the egress port.
+  std::size_t pending_transmit() const noexcept { return pending_.size(); }
+
+  const core::BufferArena& arena() const noexcept { return arena_; }
+  const core::Pipeline& pipeline() const noexcept { return pipeline_; }
+  const WorkerStats& stats() const noexcept { return stats_; }
+
+ private:
+  void transmit(const core::Packet& packet) noexcept override;
+  void discard(const core::Packet& packet, core::DropCause cause) noexcept override;
+  std::size_t ingest(Nanos now) noexcept;
+  void ingest_one(const RxSlot& slot, Nanos now) noexcept;
+  /// Sends pending frames; false when the egress is full.
+  bool flush() noexcept;
+
+  static constexpr core::BufferHandle kNoBuffer = 0xFFFFFFFF;
+
+  IngressPort& ingress_;
+  EgressPort& egress_;
+  const Clock& clock_;
+  WorkerOptions options_;
+  core::BufferArena arena_;
+  core::Pipeline pipeline_;
+  core::Ring<core::Packet> pending_;
+  std::unique_ptr<std::byte[]> scratch_;
+  std::vector<RxSlot> slots_;
+  std::vector<TxFrame> tx_batch_;
+  std::uint64_t next_seq_ = 0;
+  WorkerStats stats_;
+};
+
+}  // namespace longhaul::engine

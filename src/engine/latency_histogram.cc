@@ -1,0 +1,51 @@
+#include "engine/latency_histogram.hh"
+
+#include <cmath>
+
+namespace longhaul::engine {
+
+void LatencyHistogram::record(core::Nanos sample) noexcept {
+  const std::int64_t ns = sample.count() < 0 ? 0 : sample.count();
+  const auto us = static_cast<std::uint64_t>(ns / 1000);
+  std::size_t bucket;
+  if (us < kFineBuckets) {
+    bucket = static_cast<std::size_t>(us);
+  } else if (us < 100'000) {
+    bucket = kFineBuckets + static_cast<std::size_t>((us - 1000) / 100);
+  } else {
+    bucket = kBuckets - 1;
+  }
+  buckets_[bucket].add(1);
+  if (static_cast<std::uint64_t>(ns) > max_ns_.get()) {
+    max_ns_.sub(max_ns_.get());
+    max_ns_.add(static_cast<std::uint64_t>(ns));
+  }
+}
+
+std::uint64_t LatencyHistogram::count() const noexcept {
+  std::uint64_t total = 0;
+  for (const auto& bucket : buckets_) total += bucket.get();
+  return total;
+}
+
+core::Nanos LatencyHistogram::upper_edge(std::size_t bucket) noexcept {
+  if (bucket < kFineBuckets) return core::Nanos{static_cast<std::int64_t>(bucket + 1) * 1000};
+  if (bucket < kBuckets - 1) {
+    return core::Nanos{1'000'000 + static_cast<std::int64_t>(bucket - kFineBuckets + 1) * 100'000};
+  }
+  return core::kNever;
+}
+
+core::Nanos LatencyHistogram::quantile(double q) const noexcept {
+  const std::uint64_t total = count();
+  if (total == 0) return core::Nanos{0};
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < kBuckets; ++i) {
+    seen += buckets_[i].get();
+    if (seen >= rank && seen > 0) return i == kBuckets - 1 ? max() : upper_edge(i);
+  }
+  return max();
+}
+
+}  // namespace longhaul::engine

@@ -1,0 +1,101 @@
+#include "io/ethtool.hh"
+
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+
+#include "io/error.hh"
+#include "io/fd.hh"
+
+namespace longhaul::io {
+
+namespace {
+
+// One legacy on/off offload: its get and set commands and their names for error messages.
+struct Offload {
+  std::uint32_t get_command;
+  std::uint32_t set_command;
+  const char* get_name;
+  const char* set_name;
+  bool required;  // false: a device that cannot change it is fine (GRO on some drivers)
+};
+
+constexpr Offload kTso{ETHTOOL_GTSO, ETHTOOL_STSO, "ioctl(ETHTOOL_GTSO)", "ioctl(ETHTOOL_STSO)",
+                       true};
+constexpr Offload kGso{ETHTOOL_GGSO, ETHTOOL_SGSO, "ioctl(ETHTOOL_GGSO)", "ioctl(ETHTOOL_SGSO)",
+                       true};
+constexpr Offload kGro{ETHTOOL_GGRO, ETHTOOL_SGRO, "ioctl(ETHTOOL_GGRO)", "ioctl(ETHTOOL_SGRO)",
+                       false};
+
+// The ioctl is answered in the network namespace of the socket, i.e. of the thread creating it.
+Fd control_socket() {
+  Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) throw_errno("socket(AF_INET, SOCK_DGRAM)", "ethtool");
+  return fd;
+}
+
+// Issues one ETHTOOL_{G,S}xxx with an ethtool_value; returns 0 or errno.
+int ethtool_value_ioctl(int fd, const std::string& ifname, std::uint32_t command,
+                        std::uint32_t& value) {
+  ethtool_value request{};
+  request.cmd = command;
+  request.data = value;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+  ifr.ifr_data = reinterpret_cast<char*>(&request);
+  if (::ioctl(fd, SIOCETHTOOL, &ifr) != 0) return errno;
+  value = request.data;
+  return 0;
+}
+
+void check_ifname(const std::string& ifname) {
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ || ifname.find('\0') != std::string::npos) {
+    throw std::invalid_argument("invalid interface name '" + ifname + "'");
+  }
+}
+
+bool get_offload(int fd, const std::string& ifname, const Offload& offload) {
+  std::uint32_t value = 0;
+  if (const int err = ethtool_value_ioctl(fd, ifname, offload.get_command, value); err != 0) {
+    throw_error(offload.get_name, ifname, err);
+  }
+  return value != 0;
+}
+
+void set_offload(int fd, const std::string& ifname, const Offload& offload, bool enabled) {
+  std::uint32_t value = enabled ? 1 : 0;
+  const int err = ethtool_value_ioctl(fd, ifname, offload.set_command, value);
+  // EOPNOTSUPP: the device cannot change this feature. That is only a failure if the feature is
+  // not already where we want it, which the read-back below decides.
+  if (err != 0 && err != EOPNOTSUPP) throw_error(offload.set_name, ifname, err);
+  // The kernel records the request as "wanted" and may still keep a feature on or off because of
+  // others it depends on, returning 0 all the same: read back. Only a failure to turn an offload
+  // *off* matters, since then super-packets reach the emulator; failing to enable one costs speed.
+  if (enabled || !offload.required) return;
+  if (get_offload(fd, ifname, offload)) throw_error(offload.set_name, ifname, EOPNOTSUPP);
+}
+
+}  // namespace
+
+void set_segmentation_offloads(const std::string& ifname, bool enabled) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  set_offload(fd.get(), ifname, kTso, enabled);
+  set_offload(fd.get(), ifname, kGso, enabled);
+  set_offload(fd.get(), ifname, kGro, enabled);
+}
+
+bool tso_enabled(const std::string& ifname) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  return get_offload(fd.get(), ifname, kTso);
+}
+
+}  // namespace longhaul::io

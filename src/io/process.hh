@@ -1,0 +1,44 @@
+#pragma once
+// Starting the user's command inside a namespace, and finding processes in one.
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace longhaul::io {
+
+/// Who the command runs as: the invoking user when longhaul runs under sudo.
+struct Credentials {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+};
+
+/// The user that invoked sudo (SUDO_UID/SUDO_GID), if we are root under sudo.
+std::optional<Credentials> sudo_invoker();
+
+struct SpawnRequest {
+  std::vector<std::string> argv;         ///< argv[0] is looked up in PATH
+  std::vector<std::string> extra_env;    ///< "NAME=value" added to the environment
+  int netns_fd = -1;                     ///< network namespace to enter, or -1
+  std::optional<Credentials> drop_to;    ///< become this user before exec
+};
+
+/// Forks and execs the command. Throws SystemError naming the command when it
+/// cannot be started (errno ENOENT: not found, EACCES: not executable), after
+/// reaping the child, so a failed start leaves no process behind.
+pid_t spawn(const SpawnRequest& request);
+
+/// Inode of a network namespace file (/proc/PID/ns/net or /run/netns/NAME); 0 if unreadable.
+ino_t netns_inode(const std::string& path) noexcept;
+/// PIDs of all processes whose network namespace has inode `inode`.
+std::vector<pid_t> processes_in_netns(ino_t inode);
+/// SIGKILLs every process in the namespace (except ourselves) and reaps our own children.
+/// Returns how many were signalled.
+std::size_t kill_processes_in_netns(ino_t inode) noexcept;
+
+/// Exit status in shell convention: the code, or 128 + signal.
+int shell_status(int wait_status) noexcept;
+
+}  // namespace longhaul::io

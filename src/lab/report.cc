@@ -1,0 +1,87 @@
+#include "lab/report.hh"
+
+#include <fmt/format.h>
+
+namespace longhaul::lab {
+
+nlohmann::json direction_config_json(const core::DirectionConfig& config) {
+  nlohmann::json queue = nlohmann::json::object();
+  if (config.queue.max_packets != 0) queue["max_packets"] = config.queue.max_packets;
+  if (config.queue.max_bytes != 0) queue["max_bytes"] = config.queue.max_bytes;
+  if (config.queue.max_delay.count() != 0) queue["max_delay_ns"] = config.queue.max_delay.count();
+  return {{"delay_ns", config.delay.count()},
+          {"rate_bps", config.rate_bps},
+          {"loss_probability", config.loss},
+          {"overhead_bytes", config.overhead_bytes},
+          {"queue", queue}};
+}
+
+nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
+                                    const engine::WorkerStats& stats) {
+  nlohmann::json dropped = nlohmann::json::object();
+  for (int i = 0; i < core::kDropCauseCount; ++i) {
+    const auto index = static_cast<std::size_t>(i);
+    dropped[core::drop_cause_name(static_cast<core::DropCause>(i))] = {
+        {"packets", counters.dropped_packets[index]}, {"bytes", counters.dropped_bytes[index]}};
+  }
+  const auto& lateness = stats.release_lateness;
+  return {{"packets_in", counters.packets_in},
+          {"bytes_in", counters.bytes_in},
+          {"packets_out", counters.packets_out},
+          {"bytes_out", counters.bytes_out},
+          {"packets_queued", counters.packets_queued},
+          {"bytes_queued", counters.bytes_queued},
+          {"frames_in", counters.frames_in},
+          {"frames_out", counters.frames_out},
+          {"dropped", dropped},
+          {"lost_before_ingress_frames", stats.lost_before_ingress.get()},
+          {"reconciles", counters.reconciles()},
+          {"release_lateness_ns",
+           {{"samples", lateness.count()},
+            {"p50", lateness.quantile(0.5).count()},
+            {"p99", lateness.quantile(0.99).count()},
+            {"p999", lateness.quantile(0.999).count()},
+            {"max", lateness.max().count()}}}};
+}
+
+std::string counters_table(const engine::Lane& lane, bool detailed) {
+  std::string text = fmt::format("{:<5} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>12}\n",
+                                 "dir", "packets in", "packets out", "queue", "loss", "other",
+                                 "queued", "bytes out", "late p99");
+  for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
+    const auto counters = lane.counters(direction);
+    const auto& stats = lane.worker(direction).stats();
+    const auto dropped = [&](core::DropCause cause) {
+      return counters.dropped_packets[static_cast<std::size_t>(cause)];
+    };
+    const std::uint64_t other = counters.packets_dropped() - dropped(core::DropCause::queue_full) -
+                                dropped(core::DropCause::loss);
+    text += fmt::format("{:<5} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} us\n",
+                        engine::direction_name(direction), counters.packets_in,
+                        counters.packets_out, dropped(core::DropCause::queue_full),
+                        dropped(core::DropCause::loss), other, counters.packets_queued,
+                        counters.bytes_out, stats.release_lateness.quantile(0.99).count() / 1000);
+    if (detailed) {
+      for (int i = 0; i < core::kDropCauseCount; ++i) {
+        const auto index = static_cast<std::size_t>(i);
+        if (counters.dropped_packets[index] == 0) continue;
+        text += fmt::format("      dropped {}: {} packets, {} bytes\n",
+                            core::drop_cause_name(static_cast<core::DropCause>(i)),
+                            counters.dropped_packets[index], counters.dropped_bytes[index]);
+      }
+      if (const auto lost = stats.lost_before_ingress.get(); lost != 0) {
+        text += fmt::format("      lost before ingress (kernel socket buffer full): {} frames\n",
+                            lost);
+      }
+      text += fmt::format(
+          "      release lateness: p50 {} us, p99 {} us, p99.9 {} us, max {} us ({} frames)\n",
+          stats.release_lateness.quantile(0.5).count() / 1000,
+          stats.release_lateness.quantile(0.99).count() / 1000,
+          stats.release_lateness.quantile(0.999).count() / 1000,
+          stats.release_lateness.max().count() / 1000, stats.release_lateness.count());
+    }
+  }
+  return text;
+}
+
+}  // namespace longhaul::lab

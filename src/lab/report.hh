@@ -1,0 +1,21 @@
+#pragma once
+// What a lane did, for people (a table on stderr) and machines (versioned JSON).
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/lane.hh"
+#include "lab/link_options.hh"
+
+namespace longhaul::lab {
+
+inline constexpr const char* kRunSchema = "longhaul.run/1";
+
+/// JSON of one direction's configuration (units in key names).
+nlohmann::json direction_config_json(const core::DirectionConfig& config);
+/// JSON of one direction's counters and engine statistics.
+nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
+                                    const engine::WorkerStats& stats);
+/// Human table of both directions' counters.
+std::string counters_table(const engine::Lane& lane, bool detailed);
+
+}  // namespace longhaul::lab

@@ -1,0 +1,251 @@
+#include "lab/run_session.hh"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "engine/clock.hh"
+#include "engine/lane.hh"
+#include "engine/socket_ports.hh"
+#include "io/error.hh"
+#include "io/ethtool.hh"
+#include "io/netlink.hh"
+#include "io/netns.hh"
+#include "io/packet_socket.hh"
+#include "io/process.hh"
+#include "io/sysctl.hh"
+#include "lab/report.hh"
+#include "lab/run_state.hh"
+
+namespace longhaul::lab {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kCommandLink = "eth0";
+constexpr const char* kNearPort = "near";  // emulator side of the command's veth
+constexpr const char* kFarPort = "far";    // emulator side of the host's veth
+
+/// Signals that end a run, blocked in every thread so the main thread takes them in order.
+sigset_t run_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&set, signal);
+  return set;
+}
+
+/// Removes the run's resources when it goes out of scope, however the scope ends.
+class RunGuard {
+ public:
+  explicit RunGuard(RunState state) : state_(std::move(state)) {}
+  RunGuard(const RunGuard&) = delete;
+  RunGuard& operator=(const RunGuard&) = delete;
+  ~RunGuard() { tear_down_run(state_); }
+  const RunState& state() const { return state_; }
+
+ private:
+  RunState state_;
+};
+
+void build_links(const RunState& state, const io::Netns& command_ns, const io::Netns& emulator_ns,
+                 bool segmentation_offloads) {
+  // Host side: lh-rN in the root namespace, its peer "far" in the emulator's.
+  io::Netlink root = io::Netlink::open();
+  root.create_veth(state.host_link(), kFarPort, emulator_ns.fd());
+  // Command side: eth0 in the command's namespace, its peer "near" in the emulator's.
+  io::Netlink command = io::Netlink::open_in(command_ns.fd());
+  command.create_veth(kCommandLink, kNearPort, emulator_ns.fd());
+
+  // The emulator's ports carry frames only; with IPv6 off they send no router
+  // solicitations or MLD reports of their own onto the link.
+  io::run_in_netns(emulator_ns.fd(), [] {
+    io::write_sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+    io::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
+  });
+  io::Netlink emulator = io::Netlink::open_in(emulator_ns.fd());
+  emulator.set_link_up(kNearPort);
+  emulator.set_link_up(kFarPort);
+
+  io::write_sysctl("net.ipv6.conf." + state.host_link() + ".accept_ra", "0");
+  root.add_address(state.host_link(), state.host_ipv4() + "/24");
+  root.add_address(state.host_link(), state.host_ipv6() + "/64");
+  root.set_link_up(state.host_link());
+
+  command.set_link_up("lo");
+  io::run_in_netns(command_ns.fd(), [] {
+    io::write_sysctl("net.ipv6.conf.eth0.accept_ra", "0");
+  });
+  command.add_address(kCommandLink, state.command_ipv4() + "/24");
+  command.add_address(kCommandLink, state.command_ipv6() + "/64");
+  command.set_link_up(kCommandLink);
+
+  if (!segmentation_offloads) {
+    // Random per-packet decisions need wire-sized frames: make both senders
+    // segment in their own stack rather than hand over 64 KiB super-frames.
+    io::set_segmentation_offloads(state.host_link(), false);
+    io::run_in_netns(command_ns.fd(),
+                     [] { io::set_segmentation_offloads(kCommandLink, false); });
+  }
+}
+
+engine::DirectionSetup make_direction(const core::DirectionConfig& config,
+                                      const RunRequest& request, int emulator_ns_fd,
+                                      const char* from, const char* to) {
+  engine::DirectionSetup setup;
+  setup.config = config;
+  const BufferPlan plan = plan_buffers(config, request.assumed_rate_bps);
+  setup.options.arena_bytes = plan.arena_bytes;
+  setup.options.capacity_packets = plan.capacity_packets;
+  setup.options.spin = request.spin;
+  io::run_in_netns(emulator_ns_fd, [&] {
+    setup.ingress = std::make_unique<engine::SocketIngress>(
+        io::PacketSocket::open(from, io::PacketSocket::Role::receive));
+    setup.egress = std::make_unique<engine::SocketEgress>(
+        io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
+  });
+  return setup;
+}
+
+/// Waits for the child, forwarding termination requests. Returns the exit
+/// status to report and sets `signal_received` when longhaul itself was told to stop.
+int supervise(pid_t child, int& signal_received) {
+  const sigset_t signals = run_signals();
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> kill_at;
+  for (;;) {
+    int status = 0;
+    const pid_t done = ::waitpid(child, &status, WNOHANG);
+    if (done == child) return io::shell_status(status);
+    if (kill_at && Clock::now() >= *kill_at) {
+      ::kill(child, SIGKILL);
+      kill_at.reset();
+    }
+    const timespec timeout{0, 200'000'000};
+    siginfo_t info{};
+    const int signal = ::sigtimedwait(&signals, &info, &timeout);
+    if (signal <= 0 || signal == SIGCHLD) continue;
+    signal_received = signal;
+    // A Ctrl-C from the terminal already reached the command (same process
+    // group); forward only what was sent to longhaul alone.
+    const bool from_terminal = signal == SIGINT && info.si_code == SI_KERNEL;
+    if (!from_terminal) ::kill(child, signal == SIGINT ? SIGINT : SIGTERM);
+    if (!kill_at) kill_at = Clock::now() + (signal == SIGINT ? 10s : 5s);
+  }
+}
+
+}  // namespace
+
+void check_privileges() {
+  if (::geteuid() != 0) {
+    throw EnvironmentError(
+        "longhaul needs root to create network namespaces and links (CAP_NET_ADMIN and "
+        "CAP_SYS_ADMIN); run it with sudo. The command itself runs as you.");
+  }
+}
+
+int run_session(const RunRequest& request) {
+  check_privileges();
+  // Block the run's signals before any thread exists, so every thread inherits
+  // the mask and only supervise() takes them; a Ctrl-C during setup waits
+  // until the guard can clean up.
+  const sigset_t signals = run_signals();
+  sigset_t previous;
+  ::pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  struct RestoreMask {
+    sigset_t mask;
+    ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
+  } restore{previous};
+
+  sweep_stale_runs();
+  RunGuard guard(claim_run(::getpid()));
+  const RunState& state = guard.state();
+
+  std::unique_ptr<engine::Lane> lane;
+  engine::MonotonicClock clock;
+  pid_t child = -1;
+  int status = 0;
+  int signal_received = 0;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    io::Netns command_ns = io::Netns::create(state.command_netns());
+    io::Netns emulator_ns = io::Netns::create(state.emulator_netns());
+    const bool offloads =
+        !request.link.up.needs_wire_packets() && !request.link.down.needs_wire_packets();
+    build_links(state, command_ns, emulator_ns, offloads);
+    lane = std::make_unique<engine::Lane>(
+        make_direction(request.link.up, request, emulator_ns.fd(), kNearPort, kFarPort),
+        make_direction(request.link.down, request, emulator_ns.fd(), kFarPort, kNearPort), clock);
+    lane->start();
+
+    if (!request.quiet) {
+      std::cerr << fmt::format(
+          "longhaul: link {} up (seed {})\n  up   (command -> remote): {}\n  down (remote -> "
+          "command): {}\n  remote {} / {} in $LONGHAUL_REMOTE / $LONGHAUL_REMOTE6\n",
+          state.id(), request.link.seed, describe(request.link.up), describe(request.link.down),
+          state.host_ipv4(), state.host_ipv6());
+    }
+
+    io::SpawnRequest spawn;
+    spawn.argv = request.command;
+    if (spawn.argv.empty()) {
+      const char* shell = std::getenv("SHELL");
+      spawn.argv.emplace_back(shell != nullptr && *shell != '\0' ? shell : "/bin/sh");
+    }
+    spawn.extra_env = {"LONGHAUL_REMOTE=" + state.host_ipv4(),
+                       "LONGHAUL_REMOTE6=" + state.host_ipv6(),
+                       "LONGHAUL_LOCAL=" + state.command_ipv4(),
+                       "LONGHAUL_LOCAL6=" + state.command_ipv6(), "LONGHAUL_LINK=" + state.id()};
+    spawn.netns_fd = command_ns.fd();
+    spawn.drop_to = io::sudo_invoker();
+    child = io::spawn(spawn);
+    status = supervise(child, signal_received);
+    // Daemons the command left behind would keep its namespace alive.
+    io::kill_processes_in_netns(io::netns_inode(std::string(io::kNetnsRunDir) + "/" +
+                                                state.command_netns()));
+  }
+  lane->stop();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (!request.quiet) {
+    std::cerr << fmt::format("longhaul: link {} down after {:.1f} s; command exit status {}\n",
+                             state.id(), seconds, status)
+              << counters_table(*lane, request.detailed_stats);
+  }
+  if (request.json_path) {
+    nlohmann::json json = {
+        {"schema", kRunSchema},
+        {"seed", request.link.seed},
+        {"command", request.command},
+        {"exit_status", status},
+        {"duration_s", seconds},
+        {"link",
+         {{"up", direction_config_json(request.link.up)},
+          {"down", direction_config_json(request.link.down)}}},
+        {"directions",
+         {{"up", direction_stats_json(lane->counters(engine::Direction::up),
+                                      lane->worker(engine::Direction::up).stats())},
+          {"down", direction_stats_json(lane->counters(engine::Direction::down),
+                                        lane->worker(engine::Direction::down).stats())}}}};
+    if (*request.json_path == "-") {
+      std::cout << json.dump(2) << std::endl;
+    } else {
+      std::ofstream out(*request.json_path);
+      out << json.dump(2) << '\n';
+      if (!out) io::throw_errno("write", *request.json_path);
+    }
+  }
+  if (signal_received != 0 && signal_received != SIGINT) return 128 + signal_received;
+  return status;
+}
+
+}  // namespace longhaul::lab

@@ -1,0 +1,50 @@
+#pragma once
+// `longhaul run`: an emulated link between a command (in its own network
+// namespace) and the host, for the lifetime of the command.
+//
+//   command netns          emulator netns                root netns
+//   eth0 198.18.N.2 <-veth-> near ==[engine]== far <-veth-> lh-rN 198.18.N.1
+//
+// The engine's ports live in a namespace of their own so the host sees one
+// new interface only, and deleting the two namespaces removes every link.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hh"
+#include "lab/link_options.hh"
+
+namespace longhaul::lab {
+
+struct RunRequest {
+  LinkSpec link;
+  std::vector<std::string> command;      ///< empty: the user's $SHELL
+  bool detailed_stats = false;           ///< --stats
+  bool quiet = false;                    ///< no header, no summary
+  std::optional<std::string> json_path;  ///< --json FILE ("-" = stdout)
+  core::Nanos spin{std::chrono::microseconds(50)};
+  std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing when --rate is not given
+};
+
+/// Exit codes of longhaul itself (the command's own status passes through otherwise).
+inline constexpr int kExitUsage = 2;        ///< bad flags or values
+inline constexpr int kExitEnvironment = 3;  ///< not root, missing kernel support
+inline constexpr int kExitSetup = 4;        ///< creating the link failed
+inline constexpr int kExitNotExecutable = 126;
+inline constexpr int kExitNotFound = 127;
+
+/// Thrown for problems with the machine rather than the request.
+class EnvironmentError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Builds the link, runs the command through it, tears everything down and
+/// returns the command's exit status (128+N when it or longhaul got signal N).
+/// Throws (after cleaning up) when the link cannot be built or the command cannot start.
+int run_session(const RunRequest& request);
+
+/// Checks that this process may create namespaces and links; throws EnvironmentError.
+void check_privileges();
+
+}  // namespace longhaul::lab
