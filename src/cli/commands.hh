@@ -26,7 +26,7 @@ class RunCommand {
   bool stats_ = false;
   bool quiet_ = false;
   std::string json_;
-  std::string spin_ = "50us";
+  std::string spin_ = "200us";
 };
 
 class DownCommand {

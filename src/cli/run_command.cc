@@ -53,7 +53,7 @@ RunCommand::RunCommand(CLI::App& app) {
   c->add_option("--json", json_, "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
   c->add_option("--spin", spin_,
-                "Busy-poll this long before each release for timing accuracy (default 50us; 0 "
+                "Busy-poll this long before each release for timing accuracy (default 200us; 0 "
                 "saves CPU)")
       ->type_name("DURATION");
   c->add_option("command", argv_, "The command and its arguments, after --; default $SHELL");

@@ -103,8 +103,10 @@ bool DirectionWorker::flush() noexcept {
       tx_batch_[i].data = arena_.data(packet.buffer);
       tx_batch_[i].length = static_cast<std::uint32_t>(kVnetHeaderBytes + packet.frame_bytes);
     }
-    const auto result = egress_.send(std::span<const TxFrame>(tx_batch_.data(), count));
+    // Lateness is taken when the frames are handed to the kernel: the send call
+    // itself may run the receiver's whole network stack (veth delivers inline).
     const Nanos now = clock_.now();
+    const auto result = egress_.send(std::span<const TxFrame>(tx_batch_.data(), count));
     for (std::size_t i = 0; i < result.sent; ++i) {
       const core::Packet& packet = pending_.front();
       stats_.release_lateness.record(now - packet.ts);

@@ -22,7 +22,7 @@ namespace longhaul::engine {
 struct WorkerOptions {
   std::size_t arena_bytes = 64 << 20;      ///< packet bytes held in flight
   std::size_t capacity_packets = 1 << 16;  ///< frames held in flight
-  Nanos spin{std::chrono::microseconds(50)};
+  Nanos spin{std::chrono::microseconds(200)};
 };
 
 /// Counters the engine adds beyond the pipeline's.

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -142,6 +143,13 @@ int supervise(pid_t child, int& signal_received) {
   }
 }
 
+/// Peak resident memory of this process (the emulator), in bytes.
+long max_rss_bytes() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss * 1024;
+}
+
 }  // namespace
 
 void check_privileges() {
@@ -228,6 +236,7 @@ int run_session(const RunRequest& request) {
         {"command", request.command},
         {"exit_status", status},
         {"duration_s", seconds},
+        {"max_rss_bytes", max_rss_bytes()},
         {"link",
          {{"up", direction_config_json(request.link.up)},
           {"down", direction_config_json(request.link.down)}}},

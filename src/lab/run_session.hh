@@ -22,7 +22,7 @@ struct RunRequest {
   bool detailed_stats = false;           ///< --stats
   bool quiet = false;                    ///< no header, no summary
   std::optional<std::string> json_path;  ///< --json FILE ("-" = stdout)
-  core::Nanos spin{std::chrono::microseconds(50)};
+  core::Nanos spin{std::chrono::microseconds(200)};
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing when --rate is not given
 };
 

@@ -133,16 +133,19 @@ bool run_is_alive(const RunState& state) {
 }
 
 void tear_down_run(const RunState& state) noexcept {
+  // The host link goes first and explicitly: deleting a veth end removes its
+  // peer at once, whereas a namespace's links vanish later, on a kernel
+  // workqueue, which would let a quick next run collide with the old name.
+  try {
+    io::Netlink::open().delete_link_if_exists(state.host_link());
+  } catch (...) {
+    // Best effort: teardown must go on to the namespaces whatever happens here.
+  }
   for (const std::string& netns : {state.command_netns(), state.emulator_netns()}) {
     const std::string path = std::string(io::kNetnsRunDir) + "/" + netns;
     // A namespace lives on while a process is in it, so empty it first.
     io::kill_processes_in_netns(io::netns_inode(path));
     io::delete_netns(netns);
-  }
-  try {
-    io::Netlink::open().delete_link_if_exists(state.host_link());
-  } catch (...) {
-    // Best effort: the link normally vanished with its peer's namespace.
   }
   std::error_code ignored;
   fs::remove(state_path(state.index), ignored);

@@ -1,0 +1,380 @@
+"""Shared helpers for longhaul's privileged integration tests.
+
+These tests create real network namespaces, veths and traffic, so they need
+root. Every test is wrapped by an autouse fixture that checks the host is
+left exactly as found: no lh-* namespace, no lh-* link, no run state file,
+no stray iperf3 and no process of a command a test started. When something
+is left, the fixture cleans up with `longhaul down --all` (so later tests
+start clean) and fails the test that left it.
+
+Synchronisation is by polling a condition with a bounded deadline
+(`wait_until`), never by sleeping for a guessed time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Iterable, Optional, TypeVar
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NETNS_DIR = Path("/run/netns")
+STATE_DIR = Path("/run/longhaul/runs")
+# Variables that make longhaul drop the command to the invoking user; a test
+# suite started under sudo must not pass them on by accident.
+SUDO_VARIABLES = ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND")
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------
+# Binary and environment
+# --------------------------------------------------------------------------
+
+
+def longhaul_binary() -> Path:
+    """Path of the longhaul binary: $LONGHAUL_BIN, else build/longhaul in the repo."""
+    configured = os.environ.get("LONGHAUL_BIN")
+    return Path(configured) if configured else REPO_ROOT / "build" / "longhaul"
+
+
+def base_env(keep_sudo: bool = False) -> dict:
+    """The environment longhaul runs with: ours, C locale, no sudo identity."""
+    env = dict(os.environ)
+    if not keep_sudo:
+        for name in SUDO_VARIABLES:
+            env.pop(name, None)
+    env["LC_ALL"] = "C"
+    path = env.get("PATH", "")
+    for extra in ("/usr/sbin", "/sbin", "/usr/bin", "/bin"):
+        if extra not in path.split(":"):
+            path = f"{path}:{extra}" if path else extra
+    env["PATH"] = path
+    return env
+
+
+def wait_until(condition: Callable[[], T], timeout: float, what: str,
+               interval: float = 0.01) -> T:
+    """Polls `condition` until it returns something truthy; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------
+# Host state: namespaces, links, run state, processes
+# --------------------------------------------------------------------------
+
+
+def lh_netns() -> list[str]:
+    """Names of longhaul namespaces under /run/netns."""
+    try:
+        return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith("lh-"))
+    except FileNotFoundError:
+        return []
+
+
+def command_netns() -> list[str]:
+    return [n for n in lh_netns() if re.fullmatch(r"lh-r\d+-cmd", n)]
+
+
+def lh_links() -> list[str]:
+    """Names of lh-* links in the root namespace."""
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
+                         check=True, timeout=10, env=base_env()).stdout
+    names = []
+    for line in out.splitlines():
+        # "7: lh-r1@if2: <BROADCAST,...>"
+        fields = line.split(":", 2)
+        if len(fields) >= 2:
+            name = fields[1].strip().split("@", 1)[0]
+            if name.startswith("lh-"):
+                names.append(name)
+    return sorted(names)
+
+
+def state_files() -> list[str]:
+    try:
+        return sorted(p.name for p in STATE_DIR.glob("*.json"))
+    except FileNotFoundError:
+        return []
+
+
+def _proc_cmdline(pid: int) -> Optional[list[str]]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return [part.decode(errors="replace") for part in raw.split(b"\0")[:-1]]
+
+
+def process_state(pid: int) -> Optional[str]:
+    """One-letter state of a process (R, S, Z, ...), None when it no longer exists."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2:].split()[0]
+
+
+def is_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    state = process_state(pid)
+    return state is not None and state != "Z"
+
+
+def live_processes(match: Callable[[list[str]], bool]) -> list[int]:
+    """Pids of live (non-zombie) processes whose argv satisfies `match`."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        argv = _proc_cmdline(pid)
+        if argv and match(argv) and is_alive(pid):
+            pids.append(pid)
+    return sorted(pids)
+
+
+def iperf3_pids() -> set[int]:
+    return set(live_processes(lambda argv: os.path.basename(argv[0]) == "iperf3"))
+
+
+def netns_inode_of_pid(pid: int) -> Optional[int]:
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino
+    except OSError:
+        return None
+
+
+class Marker:
+    """A unique `sleep` command whose processes can be found again in /proc."""
+
+    def __init__(self, seconds: int = 30):
+        self.argv = ["sleep", f"{seconds}.{secrets.randbelow(10**6):06d}"]
+
+    def pids(self) -> list[int]:
+        return live_processes(lambda argv: argv == self.argv)
+
+
+# --------------------------------------------------------------------------
+# Running longhaul
+# --------------------------------------------------------------------------
+
+
+class Longhaul:
+    """Runs the longhaul binary with a timeout and tracks what the test started."""
+
+    def __init__(self, binary: Path):
+        self.binary = binary
+        self.markers: list[Marker] = []
+        self.started: list[subprocess.Popen] = []
+
+    def marker(self, seconds: int = 30) -> Marker:
+        marker = Marker(seconds)
+        self.markers.append(marker)
+        return marker
+
+    def run(self, *args: str, timeout: float = 60, keep_sudo: bool = False,
+            env: Optional[dict] = None, prefix: Iterable[str] = (),
+            cwd: str = "/") -> subprocess.CompletedProcess:
+        """Runs `longhaul ARGS` to completion; stops it and fails after `timeout` s."""
+        full_env = base_env(keep_sudo)
+        if env:
+            full_env.update(env)
+        argv = [*prefix, str(self.binary), *args]
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=full_env, cwd=cwd)
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stdout, stderr = self._stop(process)
+            raise AssertionError(
+                f"{argv} did not finish within {timeout} s\nstdout:\n{stdout}\nstderr:\n{stderr}")
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+    def start(self, *args: str, cwd: str = "/") -> subprocess.Popen:
+        """Starts `longhaul ARGS` in the background; the fixture stops it if the test does not."""
+        process = subprocess.Popen([str(self.binary), *args], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=base_env(), cwd=cwd)
+        self.started.append(process)
+        return process
+
+    def down(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+        return self.run("down", *args, timeout=timeout)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen) -> tuple[str, str]:
+        """SIGTERM, then SIGKILL after a grace period; returns what it printed."""
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                return process.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        return process.communicate(timeout=15)
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                self._stop(process)
+            else:
+                process.communicate(timeout=15)
+
+
+def read_json(path: Path) -> dict:
+    with open(path, encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+# --------------------------------------------------------------------------
+# Statistics
+# --------------------------------------------------------------------------
+
+
+def binomial_interval(n: int, p: float, confidence: float) -> tuple[int, int]:
+    """Central interval [lo, hi] holding a Binomial(n, p) count with at least `confidence`.
+
+    Exact: each tail outside the interval has probability at most (1 - confidence) / 2.
+    """
+    tail = (1.0 - confidence) / 2.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+
+    def pmf(k: int) -> float:
+        return math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                        + k * log_p + (n - k) * log_q)
+
+    below = 0.0
+    lo = 0
+    while below + pmf(lo) <= tail:  # P(X < lo) stays within the lower tail
+        below += pmf(lo)
+        lo += 1
+    above = 0.0
+    hi = n
+    while above + pmf(hi) <= tail:  # P(X > hi) stays within the upper tail
+        above += pmf(hi)
+        hi -= 1
+    return lo, hi
+
+
+# --------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def longhaul_bin() -> Path:
+    binary = longhaul_binary()
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.fail(f"longhaul binary not found at {binary}; build it or set LONGHAUL_BIN")
+    if os.geteuid() != 0:
+        pytest.skip("integration tests create namespaces and links and need root")
+    return binary
+
+
+def _leftovers(baseline_iperf3: set[int], markers: Iterable[Marker]) -> dict:
+    found = {
+        "namespaces": lh_netns(),
+        "links": lh_links(),
+        "run state files": state_files(),
+        "iperf3 processes": sorted(iperf3_pids() - baseline_iperf3),
+        "command processes": sorted(pid for m in markers for pid in m.pids()),
+    }
+    return {what: items for what, items in found.items() if items}
+
+
+@pytest.fixture(autouse=True)
+def longhaul(longhaul_bin: Path):
+    """A Longhaul runner; asserts the test left nothing behind."""
+    runner = Longhaul(longhaul_bin)
+    left = _leftovers(set(), [])
+    left.pop("iperf3 processes", None)  # iperf3 is only ours to judge if started here
+    if left:
+        runner.down("--all")
+        left = _leftovers(set(), [])
+        left.pop("iperf3 processes", None)
+        assert not left, f"the host was not clean before the test: {left}"
+    baseline_iperf3 = iperf3_pids()
+
+    yield runner
+
+    runner.stop_all()
+    left = {}
+    try:
+        # Processes killed with SIGKILL take a moment to exit: poll, bounded.
+        wait_until(lambda: not _leftovers(baseline_iperf3, runner.markers), timeout=5,
+                   what="the run's resources and processes to go away")
+    except AssertionError:
+        left = _leftovers(baseline_iperf3, runner.markers)
+    if left:
+        runner.down("--all")
+        for pid in left.get("iperf3 processes", []):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        pytest.fail(f"the test left things behind: {left}")
+
+
+class Iperf3Server:
+    """A one-off (`-1`) iperf3 server in the root namespace on a unique port."""
+
+    def __init__(self, port: int, process: subprocess.Popen):
+        self.port = port
+        self.process = process
+
+    def wait(self, timeout: float = 15) -> int:
+        return self.process.wait(timeout=timeout)
+
+
+def _free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+        probe.bind(("::", 0))
+        return probe.getsockname()[1]
+
+
+def _listening(port: int) -> bool:
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True,
+                         timeout=10, env=base_env()).stdout
+    return bool(out.strip())
+
+
+@pytest.fixture
+def iperf3_server():
+    """Factory: starts an iperf3 server and waits until its port accepts connections."""
+    servers: list[Iperf3Server] = []
+
+    def start() -> Iperf3Server:
+        port = _free_tcp_port()
+        process = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   env=base_env())
+        server = Iperf3Server(port, process)
+        servers.append(server)
+        wait_until(lambda: process.poll() is not None or _listening(port), timeout=10,
+                   what=f"iperf3 server to listen on port {port}")
+        assert process.poll() is None, f"iperf3 server exited: {process.stderr.read()}"
+        return server
+
+    yield start
+
+    for server in servers:
+        if server.process.poll() is None:
+            server.process.kill()
+        server.process.wait(timeout=10)
+        server.process.stderr.close()
