@@ -9,10 +9,10 @@
 namespace longhaul::cli {
 
 DownCommand::DownCommand(CLI::App& app) {
-  command_ = app.add_subcommand(
-      "down",
-      "Remove what crashed or killed runs left behind (namespaces, links, processes, state in "
-      "/run/longhaul). Live runs are left alone unless --all is given.");
+  command_ = app.add_subcommand("down", "Remove what crashed or killed runs left behind");
+  command_->footer(
+      "Removes the namespaces, links, processes and state (under /run/longhaul) of every run\n"
+      "whose longhaul process is gone. Live runs are left alone unless --all is given.");
   command_->add_flag("--all", all_, "Also tear down runs whose longhaul process is still alive");
 }
 

@@ -18,14 +18,22 @@ void text_option(CLI::App* app, const char* name, std::optional<std::string>& ta
 }  // namespace
 
 RunCommand::RunCommand(CLI::App& app) {
-  command_ = app.add_subcommand(
-      "run",
-      "Run COMMAND in its own network namespace behind an emulated link to this host.\n"
-      "\"up\" is the direction from the command to the remote side, \"down\" the way back.\n"
-      "The host is reachable from inside at $LONGHAUL_REMOTE (IPv4) and $LONGHAUL_REMOTE6.\n"
-      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c \"$LONGHAUL_REMOTE\"");
+  command_ = app.add_subcommand("run", "Run a command behind an emulated WAN link to this host");
+  command_->footer(
+      "Directions: \"up\" is from the command toward the remote side (this host), \"down\" the\n"
+      "way back. --rtt X applies X/2 one way in each direction; --delay X applies X one way in\n"
+      "each direction. With no link flags the link is a clean pass-through.\n\n"
+      "The command runs in its own network namespace, as the invoking user under sudo. The\n"
+      "host is reachable at $LONGHAUL_REMOTE (IPv4) and $LONGHAUL_REMOTE6 (IPv6); the command's\n"
+      "own addresses are in $LONGHAUL_LOCAL and $LONGHAUL_LOCAL6.\n\n"
+      "Units: durations ns/us/ms/s (80ms, 1.5s); rates bit/kbit/mbit/gbit/tbit (500mbit);\n"
+      "loss in percent (0.1%); sizes B/kB/MB/KiB/MiB (64KiB); packets as 1000p.\n\n"
+      "Exit status: the command's own, or 128+N if it (or longhaul) was killed by signal N;\n"
+      "2 bad usage, 3 not permitted (needs root), 4 the link could not be built,\n"
+      "126 command not executable, 127 command not found.\n\n"
+      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c \"$LONGHAUL_REMOTE\"\n"
+      "See docs/run.md.");
   auto* c = command_;
-  c->group("Link");
   text_option(c, "--rtt", flags_.rtt, "Round-trip delay; half is applied each way (e.g. 80ms)");
   text_option(c, "--delay", flags_.delay, "One-way delay in each direction (e.g. 40ms)");
   text_option(c, "--delay-up", flags_.delay_up, "One-way delay command -> remote");
