@@ -1,6 +1,6 @@
 // longhaul command line: subcommands only; the logic lives in lab/ and below.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <random>

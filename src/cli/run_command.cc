@@ -31,14 +31,16 @@ RunCommand::RunCommand(CLI::App& app) {
       "Exit status: the command's own, or 128+N if it (or longhaul) was killed by signal N;\n"
       "2 bad usage, 3 not permitted (needs root), 4 the link could not be built,\n"
       "126 command not executable, 127 command not found.\n\n"
-      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c \"$LONGHAUL_REMOTE\"\n"
+      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c "
+      "\"$LONGHAUL_REMOTE\"\n"
       "See docs/run.md.");
   auto* c = command_;
   text_option(c, "--rtt", flags_.rtt, "Round-trip delay; half is applied each way (e.g. 80ms)");
   text_option(c, "--delay", flags_.delay, "One-way delay in each direction (e.g. 40ms)");
   text_option(c, "--delay-up", flags_.delay_up, "One-way delay command -> remote");
   text_option(c, "--delay-down", flags_.delay_down, "One-way delay remote -> command");
-  text_option(c, "--rate", flags_.rate, "Bottleneck rate each way (e.g. 500mbit, 10gbit); default unlimited");
+  text_option(c, "--rate", flags_.rate,
+              "Bottleneck rate each way (e.g. 500mbit, 10gbit); default unlimited");
   text_option(c, "--rate-up", flags_.rate_up, "Rate command -> remote");
   text_option(c, "--rate-down", flags_.rate_down, "Rate remote -> command");
   text_option(c, "--loss", flags_.loss, "Independent random loss per packet, each way (e.g. 0.1%)");
@@ -58,7 +60,8 @@ RunCommand::RunCommand(CLI::App& app) {
       ->type_name("N");
   c->add_flag("--stats", stats_, "Print detailed per-direction counters at the end");
   c->add_flag("-q,--quiet", quiet_, "Print nothing of our own (no header, no summary)");
-  c->add_option("--json", json_, "Write the run's configuration and counters as JSON to FILE (- = stdout)")
+  c->add_option("--json", json_,
+                "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
   c->add_option("--spin", spin_,
                 "Busy-poll this long before each release for timing accuracy (default 200us; 0 "

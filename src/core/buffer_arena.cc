@@ -3,15 +3,21 @@
 namespace longhaul::core {
 
 namespace {
-std::size_t round_up(std::size_t value, std::size_t to) { return (value + to - 1) / to * to; }
+std::size_t round_up(std::size_t value, std::size_t to) {
+  return (value + to - 1) / to * to;
+}
 }  // namespace
 
 BufferArena::BufferArena(std::size_t capacity_bytes, std::size_t chunk_bytes)
     : chunk_bytes_(round_up(chunk_bytes, kAlignment)),
       chunk_count_(round_up(capacity_bytes == 0 ? 1 : capacity_bytes, chunk_bytes_) / chunk_bytes_),
       // Default-initialised bytes: the allocator maps pages lazily, so only chunks
-      // that are actually used become resident.
-      base_(new std::byte[chunk_count_ * chunk_bytes_]),
+      // that are actually used become resident. operator new[] only guarantees 16-byte
+      // alignment, so reserve one alignment unit more and start at the first aligned byte.
+      storage_(new std::byte[chunk_count_ * chunk_bytes_ + kAlignment]),
+      base_(storage_.get() +
+            (kAlignment - reinterpret_cast<std::uintptr_t>(storage_.get()) % kAlignment) %
+                kAlignment),
       live_in_chunk_(chunk_count_, 0),
       used_in_chunk_(chunk_count_, 0) {
   free_chunks_.reserve(chunk_count_);
@@ -35,6 +41,8 @@ std::optional<BufferHandle> BufferArena::allocate(std::uint32_t bytes) noexcept 
   const std::size_t size = round_up(bytes == 0 ? 1 : bytes, kAlignment);
   if (size > chunk_bytes_) return std::nullopt;
   if (current_chunk_ == SIZE_MAX || bump_ + size > chunk_bytes_) {
+    // No chunk to move to: keep the current one, whose tail still fits smaller frames.
+    if (free_chunks_.empty() && next_fresh_chunk_ == chunk_count_) return std::nullopt;
     // Leave the current chunk; if nothing in it is live it can be reused at once.
     if (current_chunk_ != SIZE_MAX && live_in_chunk_[current_chunk_] == 0) {
       free_chunks_.push_back(static_cast<std::uint32_t>(current_chunk_));

@@ -36,12 +36,13 @@ class BufferArena {
   void release(BufferHandle handle) noexcept;
   /// Start of an allocation's bytes.
   std::byte* data(BufferHandle handle) const noexcept {
-    return base_.get() + std::size_t{handle} * kAlignment;
+    return base_ + std::size_t{handle} * kAlignment;
   }
 
   std::size_t capacity_bytes() const noexcept { return chunk_count_ * chunk_bytes_; }
   std::size_t chunk_bytes() const noexcept { return chunk_bytes_; }
-  /// Bytes currently allocated (rounded to the alignment).
+  /// Bytes allocated (rounded to the alignment) in chunks that still hold a live
+  /// allocation: a released frame's bytes count until its whole chunk is released.
   std::size_t bytes_in_use() const noexcept { return bytes_in_use_; }
   /// Chunks ever handed out: an upper bound on the resident memory the arena caused.
   std::size_t chunks_touched() const noexcept { return next_fresh_chunk_; }
@@ -52,7 +53,8 @@ class BufferArena {
 
   std::size_t chunk_bytes_;
   std::size_t chunk_count_;
-  std::unique_ptr<std::byte[]> base_;
+  std::unique_ptr<std::byte[]> storage_;  // kAlignment bytes more than the chunks
+  std::byte* base_;                       // first kAlignment-aligned byte of storage_
   std::vector<std::uint32_t> live_in_chunk_;
   std::vector<std::size_t> used_in_chunk_;
   std::vector<std::uint32_t> free_chunks_;  // LIFO: the most recently used chunk is warmest

@@ -26,7 +26,8 @@ CountersSnapshot DirectionCounters::snapshot() const noexcept {
   s.packets_queued = packets_queued.get();
   s.bytes_queued = bytes_queued.get();
   for (int i = 0; i < kDropCauseCount; ++i) {
-    s.dropped_packets[static_cast<std::size_t>(i)] = dropped_packets[static_cast<std::size_t>(i)].get();
+    s.dropped_packets[static_cast<std::size_t>(i)] =
+        dropped_packets[static_cast<std::size_t>(i)].get();
     s.dropped_bytes[static_cast<std::size_t>(i)] = dropped_bytes[static_cast<std::size_t>(i)].get();
   }
   s.frames_in = frames_in.get();

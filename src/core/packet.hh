@@ -12,13 +12,14 @@ namespace longhaul::core {
 using BufferHandle = std::uint32_t;
 
 struct Packet {
-  Nanos ts{0};                 ///< exact (virtual) time the packet entered its current stage
-  std::uint64_t seq = 0;       ///< arrival order in this direction, from 0
-  BufferHandle buffer = 0;     ///< where the frame's bytes are
-  std::uint32_t frame_bytes = 0;  ///< L2 frame as handed over by the port (may be a GSO super-frame)
-  std::uint32_t wire_bytes = 0;   ///< bytes on the wire for all its wire packets, overhead included
-  std::uint32_t l2_bytes = 0;     ///< L2 bytes of all its wire packets (headers repeated per segment)
-  std::uint16_t segments = 1;     ///< MTU-sized wire packets this frame stands for
+  Nanos ts{0};              ///< exact (virtual) time the packet entered its current stage
+  std::uint64_t seq = 0;    ///< arrival order in this direction, from 0
+  BufferHandle buffer = 0;  ///< where the frame's bytes are
+  std::uint32_t frame_bytes =
+      0;                         ///< L2 frame as handed over by the port (may be a GSO super-frame)
+  std::uint32_t wire_bytes = 0;  ///< bytes on the wire for all its wire packets, overhead included
+  std::uint32_t l2_bytes = 0;  ///< L2 bytes of all its wire packets (headers repeated per segment)
+  std::uint16_t segments = 1;  ///< MTU-sized wire packets this frame stands for
 };
 
 /// Why a packet did not come out. Counted separately so counters reconcile.

@@ -18,12 +18,13 @@ namespace longhaul::core {
 
 /// What one direction does to its packets.
 struct DirectionConfig {
-  Nanos delay{0};                    ///< one-way propagation delay
-  std::uint64_t rate_bps = 0;        ///< bottleneck rate; 0 = unlimited
-  QueueBound queue;                  ///< bottleneck queue limit
-  std::uint32_t overhead_bytes = 24; ///< per wire packet: preamble+SFD 8, FCS 4, inter-frame gap 12
-  double loss = 0.0;                 ///< independent loss probability per wire packet
-  std::uint64_t seed = 0;            ///< seed of this direction's random streams
+  Nanos delay{0};              ///< one-way propagation delay
+  std::uint64_t rate_bps = 0;  ///< bottleneck rate; 0 = unlimited
+  QueueBound queue;            ///< bottleneck queue limit
+  std::uint32_t overhead_bytes =
+      24;                  ///< per wire packet: preamble+SFD 8, FCS 4, inter-frame gap 12
+  double loss = 0.0;       ///< independent loss probability per wire packet
+  std::uint64_t seed = 0;  ///< seed of this direction's random streams
 
   /// True when some stage decides per wire packet at random, so super-frames
   /// must arrive already segmented.

@@ -18,9 +18,14 @@ Nanos RateQueue::serialisation_time(std::uint64_t wire_bytes) const noexcept {
 
 Nanos RateQueue::head_finish(std::uint64_t& carry) const noexcept {
   const Packet& head = queue_.front();
-  const Nanos start = std::max(link_free_at_, head.ts);
+  // The carried fraction belongs to the busy period it came from: a packet that
+  // arrives after the link went idle (later than the last whole-ns finish) starts
+  // exactly at its arrival, with nothing carried.
+  const bool idle = head.ts > link_free_at_;
+  const Nanos start = idle ? head.ts : link_free_at_;
   // bits * 1e9 fits in 64 bits for any frame up to 2 GB.
-  const std::uint64_t bit_nanos = std::uint64_t{head.wire_bytes} * 8 * kNanosPerSecond + remainder_;
+  const std::uint64_t bit_nanos =
+      std::uint64_t{head.wire_bytes} * 8 * kNanosPerSecond + (idle ? 0 : remainder_);
   carry = bit_nanos % rate_bps_;
   return start + Nanos{static_cast<std::int64_t>(bit_nanos / rate_bps_)};
 }
@@ -36,9 +41,15 @@ void RateQueue::accept(const Packet& packet) noexcept {
       bound_.max_packets != 0 && queued_packets_ + packet.segments > bound_.max_packets;
   const bool over_bytes =
       bound_.max_bytes != 0 && queued_bytes_ + packet.wire_bytes > bound_.max_bytes;
-  const Nanos wait = std::max(Nanos{0}, backlog_until_ - packet.ts);
+  // When this packet would leave, with the link's own arithmetic (remainder
+  // included), so the time limit does not drift over a long busy period.
+  const bool idle = packet.ts > backlog_until_;
+  const Nanos start = idle ? packet.ts : backlog_until_;
+  const std::uint64_t bit_nanos =
+      std::uint64_t{packet.wire_bytes} * 8 * kNanosPerSecond + (idle ? 0 : backlog_remainder_);
+  const Nanos finish = start + Nanos{static_cast<std::int64_t>(bit_nanos / rate_bps_)};
   const bool over_delay = bound_.max_delay.count() != 0 && queued_packets_ != 0 &&
-                          wait + serialisation_time(packet.wire_bytes) > bound_.max_delay;
+                          finish - packet.ts > bound_.max_delay;
   if (over_packets || over_bytes || over_delay) {
     drops_->drop(packet, DropCause::queue_full);
     return;
@@ -49,7 +60,8 @@ void RateQueue::accept(const Packet& packet) noexcept {
   }
   queued_packets_ += packet.segments;
   queued_bytes_ += packet.wire_bytes;
-  backlog_until_ = std::max(backlog_until_, packet.ts) + serialisation_time(packet.wire_bytes);
+  backlog_until_ = finish;
+  backlog_remainder_ = bit_nanos % rate_bps_;
 }
 
 void RateQueue::advance(Nanos now) noexcept {

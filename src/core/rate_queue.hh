@@ -50,7 +50,8 @@ class RateQueue final : public Stage {
   std::uint64_t remainder_ = 0;  // bit-nanoseconds not yet turned into whole nanoseconds
   std::uint64_t queued_packets_ = 0;
   std::uint64_t queued_bytes_ = 0;
-  Nanos backlog_until_{0};  // when the link would finish everything queued so far
+  Nanos backlog_until_{0};               // when the link would finish everything queued so far
+  std::uint64_t backlog_remainder_ = 0;  // the remainder the link will have at backlog_until_
 };
 
 }  // namespace longhaul::core

@@ -25,7 +25,8 @@ class Ring {
 
  public:
   static constexpr std::size_t kBlockBytes = 64 * 1024;
-  static constexpr std::size_t kPerBlock = kBlockBytes / sizeof(T) > 0 ? kBlockBytes / sizeof(T) : 1;
+  static constexpr std::size_t kPerBlock = kBlockBytes / sizeof(T) > 0 ? kBlockBytes / sizeof(T)
+                                                                       : 1;
 
   explicit Ring(std::size_t capacity)
       : capacity_(capacity == 0 ? 1 : capacity),
@@ -82,8 +83,8 @@ class Ring {
  private:
   T* slot(std::size_t position) const noexcept {
     const std::uint32_t block = in_use_[(first_block_ + position / kPerBlock) % block_count_];
-    return reinterpret_cast<T*>(storage_.get() +
-                                (std::size_t{block} * kPerBlock + position % kPerBlock) * sizeof(T));
+    return reinterpret_cast<T*>(
+        storage_.get() + (std::size_t{block} * kPerBlock + position % kPerBlock) * sizeof(T));
   }
 
   std::size_t capacity_;

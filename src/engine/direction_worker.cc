@@ -42,8 +42,11 @@ void DirectionWorker::ingest_one(const RxSlot& slot, Nanos now) noexcept {
   packet.seq = next_seq_++;
   packet.buffer = kNoBuffer;
   if (slot.truncated || slot.length <= kVnetHeaderBytes) {
-    packet.frame_bytes = slot.length;
-    packet.l2_bytes = slot.length;
+    // Count the L2 bytes that arrived, like every other counter (not the vnet header).
+    const std::uint32_t l2 =
+        slot.length > kVnetHeaderBytes ? slot.length - std::uint32_t{kVnetHeaderBytes} : 0;
+    packet.frame_bytes = l2;
+    packet.l2_bytes = l2;
     pipeline_.reject(packet, core::DropCause::malformed);
     return;
   }
@@ -144,7 +147,7 @@ void DirectionWorker::run(int stop_fd) noexcept {
   pollfd fds[3] = {{stop_fd, POLLIN, 0}, {ingress_.wait_fd(), POLLIN, 0}, {-1, POLLOUT, 0}};
   for (;;) {
     const std::size_t received = poll_once();
-    if (received == kMaxBatch) continue;  // more is probably waiting
+    if (received >= kMaxBatch) continue;  // more is probably waiting
     const Nanos now = clock_.now();
     const Nanos wake = pipeline_.next_wakeup();
     const bool blocked = !pending_.empty();

@@ -24,7 +24,9 @@ Lane::Lane(DirectionSetup up, DirectionSetup down, const Clock& clock)
   }
 }
 
-Lane::~Lane() { stop(); }
+Lane::~Lane() {
+  stop();
+}
 
 void Lane::start() {
   for (auto& direction : directions_) {

@@ -29,9 +29,9 @@ inline constexpr std::size_t kMaxFrameBytes = 65536 + 64;
 
 /// A receive buffer: [vnet header][frame], filled by the port.
 struct RxSlot {
-  std::byte* buffer = nullptr;   ///< capacity kVnetHeaderBytes + kMaxFrameBytes
-  std::uint32_t length = 0;      ///< header + frame bytes received
-  bool truncated = false;        ///< the frame was larger than the buffer
+  std::byte* buffer = nullptr;  ///< capacity kVnetHeaderBytes + kMaxFrameBytes
+  std::uint32_t length = 0;     ///< header + frame bytes received
+  bool truncated = false;       ///< the frame was larger than the buffer
 };
 
 /// A frame to send: [vnet header][frame], contiguous.
@@ -56,10 +56,11 @@ class EgressPort {
   virtual ~EgressPort() = default;
   /// Result of a batched send.
   struct SendResult {
-    std::size_t sent = 0;   ///< frames accepted, from the front of the batch
-    bool refused = false;   ///< the next frame was rejected for good (count it, move on)
+    std::size_t sent = 0;  ///< frames accepted, from the front of the batch
+    bool refused = false;  ///< the next frame was rejected for good (count it, move on)
   };
-  /// Sends from the front of `frames` without blocking; sent < size with !refused means "full, retry later".
+  /// Sends from the front of `frames` without blocking; sent < size with !refused means "full,
+  /// retry later".
   virtual SendResult send(std::span<const TxFrame> frames) noexcept = 0;
   /// A descriptor that polls writable when sending can resume; -1 if none.
   virtual int wait_fd() const noexcept = 0;

@@ -17,9 +17,7 @@ class SocketIngress final : public IngressPort {
   explicit SocketIngress(io::PacketSocket socket) : socket_(std::move(socket)) {}
   std::size_t receive(std::span<RxSlot> slots) noexcept override;
   int wait_fd() const noexcept override { return socket_.fd(); }
-  std::uint64_t take_lost_before_ingress() noexcept override {
-    return socket_.take_kernel_drops();
-  }
+  std::uint64_t take_lost_before_ingress() noexcept override { return socket_.take_kernel_drops(); }
 
  private:
   io::PacketSocket socket_;

@@ -102,8 +102,10 @@ pid_t spawn(const SpawnRequest& request) {
   if (got == static_cast<ssize_t>(sizeof report)) {
     int status = 0;
     ::waitpid(pid, &status, 0);
-    static constexpr const char* kSteps[] = {"", "setns", "setgroups", "setgid", "setuid", "execvp"};
-    throw_error(kSteps[report[0] >= 1 && report[0] <= 5 ? report[0] : 5], request.argv[0], report[1]);
+    static constexpr const char* kSteps[] = {"",       "setns",  "setgroups",
+                                             "setgid", "setuid", "execvp"};
+    throw_error(kSteps[report[0] >= 1 && report[0] <= 5 ? report[0] : 5], request.argv[0],
+                report[1]);
   }
   return pid;
 }

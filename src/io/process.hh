@@ -19,10 +19,10 @@ struct Credentials {
 std::optional<Credentials> sudo_invoker();
 
 struct SpawnRequest {
-  std::vector<std::string> argv;         ///< argv[0] is looked up in PATH
-  std::vector<std::string> extra_env;    ///< "NAME=value" added to the environment
-  int netns_fd = -1;                     ///< network namespace to enter, or -1
-  std::optional<Credentials> drop_to;    ///< become this user before exec
+  std::vector<std::string> argv;       ///< argv[0] is looked up in PATH
+  std::vector<std::string> extra_env;  ///< "NAME=value" added to the environment
+  int netns_fd = -1;                   ///< network namespace to enter, or -1
+  std::optional<Credentials> drop_to;  ///< become this user before exec
 };
 
 /// Forks and execs the command. Throws SystemError naming the command when it

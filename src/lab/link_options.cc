@@ -1,8 +1,8 @@
 #include "lab/link_options.hh"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace longhaul::lab {
 
@@ -32,7 +32,8 @@ std::string flag_error(const char* flag, const std::string& detail) {
 core::QueueBound default_queue(std::uint64_t rate_bps, Nanos rtt) {
   core::QueueBound bound;
   if (rate_bps == 0) return bound;
-  const double bdp_bytes = static_cast<double>(rate_bps) / 8.0 * static_cast<double>(rtt.count()) / 1e9;
+  const double bdp_bytes =
+      static_cast<double>(rate_bps) / 8.0 * static_cast<double>(rtt.count()) / 1e9;
   bound.max_bytes = std::max(static_cast<std::uint64_t>(bdp_bytes), 100 * kFullSizeWireBytes);
   return bound;
 }
@@ -71,7 +72,8 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     if (delay > kMaxDelay) {
       return fail<LinkSpec>(fmt::format(
           "one-way delay {} is longer than the supported maximum of 60 s; check the unit "
-          "(ms, not s?)", core::format_duration(delay)));
+          "(ms, not s?)",
+          core::format_duration(delay)));
     }
   }
 
@@ -82,7 +84,8 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     if (*bytes > 1024) {
       return fail<LinkSpec>(fmt::format(
           "--overhead: {} bytes per packet is implausible (Ethernet framing is 24 B: preamble 8, "
-          "FCS 4, gap 12); give 0..1024B", *bytes));
+          "FCS 4, gap 12); give 0..1024B",
+          *bytes));
     }
     overhead = static_cast<std::uint32_t>(*bytes);
   }
@@ -147,12 +150,13 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
           config.queue.max_bytes = limit->bytes;
           break;
         case core::QueueLimit::Kind::time: {
-          const auto one_packet = Nanos{static_cast<std::int64_t>(
-              std::ceil(static_cast<double>(full_packet) * 8e9 / static_cast<double>(config.rate_bps)))};
+          const auto one_packet = Nanos{static_cast<std::int64_t>(std::ceil(
+              static_cast<double>(full_packet) * 8e9 / static_cast<double>(config.rate_bps)))};
           if (limit->time < one_packet) {
             return fail<LinkSpec>(fmt::format(
                 "{} {}: shorter than one full-size packet takes at this rate ({}); give at least "
-                "that", in.queue_flag, *in.queue, core::format_duration(one_packet)));
+                "that",
+                in.queue_flag, *in.queue, core::format_duration(one_packet)));
           }
           config.queue.max_delay = limit->time;
           break;
@@ -166,20 +170,23 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
 }
 
 BufferPlan plan_buffers(const core::DirectionConfig& config, std::uint64_t assumed_rate_bps) {
-  const double rate = static_cast<double>(config.rate_bps != 0 ? config.rate_bps : assumed_rate_bps);
+  const double rate =
+      static_cast<double>(config.rate_bps != 0 ? config.rate_bps : assumed_rate_bps);
   const double seconds = static_cast<double>(config.delay.count()) / 1e9;
   double queue_bytes = static_cast<double>(config.queue.max_bytes);
-  if (config.queue.max_packets != 0) queue_bytes = static_cast<double>(config.queue.max_packets) * 65600.0;
+  if (config.queue.max_packets != 0)
+    queue_bytes = static_cast<double>(config.queue.max_packets) * 65600.0;
   if (config.queue.max_delay.count() != 0) {
     queue_bytes = rate / 8.0 * static_cast<double>(config.queue.max_delay.count()) / 1e9;
   }
-  // In flight on the delay line (+10 % for frames bigger on arrival than on the
-  // wire and chunk tails), the full queue, and slack for bursts and one chunk per GSO frame.
-  const double bytes = rate / 8.0 * seconds * 1.1 + queue_bytes + 16.0 * 1024 * 1024;
+  // In flight on the delay line, the full queue, and slack for bursts. The
+  // factor 1.6 covers the worst case of the arena's 64-byte rounding: a
+  // minimum-size frame is 84 bytes on the wire but takes 128 arena bytes.
+  // Only address space is reserved; resident memory follows what is in flight.
+  const double bytes = rate / 8.0 * seconds * 1.6 + queue_bytes + 16.0 * 1024 * 1024;
   BufferPlan plan;
   plan.arena_bytes = static_cast<std::size_t>(bytes);
-  // The smallest frame (60 B + 10 B header) takes one 128-byte-rounded... 64-byte
-  // alignment unit pair; sizing rings for that worst case costs only address space.
+  // Worst case: every frame the smallest (one 128-byte arena unit pair).
   plan.capacity_packets = std::max<std::size_t>(plan.arena_bytes / 128, 4096);
   return plan;
 }
@@ -188,9 +195,13 @@ std::string describe(const core::DirectionConfig& config) {
   std::string text = fmt::format("delay {}", core::format_duration(config.delay));
   if (config.rate_bps != 0) {
     text += fmt::format(", rate {}", core::format_rate(static_cast<double>(config.rate_bps)));
-    if (config.queue.max_bytes != 0) text += fmt::format(", queue {}", core::format_bytes(static_cast<double>(config.queue.max_bytes)));
-    if (config.queue.max_packets != 0) text += fmt::format(", queue {} packets", config.queue.max_packets);
-    if (config.queue.max_delay.count() != 0) text += fmt::format(", queue {}", core::format_duration(config.queue.max_delay));
+    if (config.queue.max_bytes != 0)
+      text += fmt::format(", queue {}",
+                          core::format_bytes(static_cast<double>(config.queue.max_bytes)));
+    if (config.queue.max_packets != 0)
+      text += fmt::format(", queue {} packets", config.queue.max_packets);
+    if (config.queue.max_delay.count() != 0)
+      text += fmt::format(", queue {}", core::format_duration(config.queue.max_delay));
   } else {
     text += ", rate unlimited";
   }

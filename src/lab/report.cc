@@ -70,8 +70,8 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
                             counters.dropped_packets[index], counters.dropped_bytes[index]);
       }
       if (const auto lost = stats.lost_before_ingress.get(); lost != 0) {
-        text += fmt::format("      lost before ingress (kernel socket buffer full): {} frames\n",
-                            lost);
+        text +=
+            fmt::format("      lost before ingress (kernel socket buffer full): {} frames\n", lost);
       }
       text += fmt::format(
           "      release lateness: p50 {} us, p99 {} us, p99.9 {} us, max {} us ({} frames)\n",

@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cstdio>
-#include <fmt/format.h>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -82,9 +82,7 @@ void build_links(const RunState& state, const io::Netns& command_ns, const io::N
   root.set_link_up(state.host_link());
 
   command.set_link_up("lo");
-  io::run_in_netns(command_ns.fd(), [] {
-    io::write_sysctl("net.ipv6.conf.eth0.accept_ra", "0");
-  });
+  io::run_in_netns(command_ns.fd(), [] { io::write_sysctl("net.ipv6.conf.eth0.accept_ra", "0"); });
   command.add_address(kCommandLink, state.command_ipv4() + "/24");
   command.add_address(kCommandLink, state.command_ipv6() + "/64");
   command.set_link_up(kCommandLink);
@@ -93,8 +91,7 @@ void build_links(const RunState& state, const io::Netns& command_ns, const io::N
     // Random per-packet decisions need wire-sized frames: make both senders
     // segment in their own stack rather than hand over 64 KiB super-frames.
     io::set_segmentation_offloads(state.host_link(), false);
-    io::run_in_netns(command_ns.fd(),
-                     [] { io::set_segmentation_offloads(kCommandLink, false); });
+    io::run_in_netns(command_ns.fd(), [] { io::set_segmentation_offloads(kCommandLink, false); });
   }
 }
 
@@ -217,8 +214,8 @@ int run_session(const RunRequest& request) {
     child = io::spawn(spawn);
     status = supervise(child, signal_received);
     // Daemons the command left behind would keep its namespace alive.
-    io::kill_processes_in_netns(io::netns_inode(std::string(io::kNetnsRunDir) + "/" +
-                                                state.command_netns()));
+    io::kill_processes_in_netns(
+        io::netns_inode(std::string(io::kNetnsRunDir) + "/" + state.command_netns()));
   }
   lane->stop();
   const double seconds =

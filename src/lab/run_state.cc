@@ -5,9 +5,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cerrno>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -22,18 +22,36 @@ namespace longhaul::lab {
 
 namespace fs = std::filesystem;
 
-std::string RunState::id() const { return fmt::format("r{}", index); }
-std::string RunState::command_netns() const { return fmt::format("lh-{}-cmd", id()); }
-std::string RunState::emulator_netns() const { return fmt::format("lh-{}-emu", id()); }
-std::string RunState::host_link() const { return fmt::format("lh-{}", id()); }
-std::string RunState::host_ipv4() const { return fmt::format("198.18.{}.1", index); }
-std::string RunState::host_ipv6() const { return fmt::format("2001:2:0:{:x}::1", index); }
-std::string RunState::command_ipv4() const { return fmt::format("198.18.{}.2", index); }
-std::string RunState::command_ipv6() const { return fmt::format("2001:2:0:{:x}::2", index); }
+std::string RunState::id() const {
+  return fmt::format("r{}", index);
+}
+std::string RunState::command_netns() const {
+  return fmt::format("lh-{}-cmd", id());
+}
+std::string RunState::emulator_netns() const {
+  return fmt::format("lh-{}-emu", id());
+}
+std::string RunState::host_link() const {
+  return fmt::format("lh-{}", id());
+}
+std::string RunState::host_ipv4() const {
+  return fmt::format("198.18.{}.1", index);
+}
+std::string RunState::host_ipv6() const {
+  return fmt::format("2001:2:0:{:x}::1", index);
+}
+std::string RunState::command_ipv4() const {
+  return fmt::format("198.18.{}.2", index);
+}
+std::string RunState::command_ipv6() const {
+  return fmt::format("2001:2:0:{:x}::2", index);
+}
 
 namespace {
 
-fs::path state_path(int index) { return fs::path(kStateDir) / fmt::format("r{}.json", index); }
+fs::path state_path(int index) {
+  return fs::path(kStateDir) / fmt::format("r{}.json", index);
+}
 
 io::Fd lock_state_dir() {
   std::error_code ignored;

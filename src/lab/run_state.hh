@@ -15,8 +15,8 @@ inline constexpr const char* kStateDir = "/run/longhaul/runs";
 inline constexpr int kMaxRuns = 250;
 
 struct RunState {
-  int index = 0;               ///< 1..250: subnet 198.18.<index>.0/24, 2001:2:0:<index>::/64
-  pid_t pid = 0;               ///< the longhaul process that owns the run
+  int index = 0;                      ///< 1..250: subnet 198.18.<index>.0/24, 2001:2:0:<index>::/64
+  pid_t pid = 0;                      ///< the longhaul process that owns the run
   unsigned long long start_time = 0;  ///< its start time (clock ticks), to detect PID reuse
 
   std::string id() const;              ///< "r<index>"
