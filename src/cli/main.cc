@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "cli/commands.hh"
 #include "io/error.hh"
@@ -20,8 +21,29 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "longhaul 0.1.0");
   cli::RunCommand run(app);
   cli::DownCommand down(app);
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto* subcommand : app.get_subcommands({})) known |= subcommand->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "longhaul: unknown command '" << argv[1]
+                << "'; commands are: run, down (see `longhaul --help`)\n";
+      return lab::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& error) {
+    // CLI11 lists the separator too ("-- --foo"); name only what was not understood.
+    std::string message = error.what();
+    std::string unknown;
+    const auto colon = message.find(": ");
+    std::istringstream words(colon == std::string::npos ? message : message.substr(colon + 2));
+    for (std::string word; words >> word;) {
+      if (word != "--") unknown += (unknown.empty() ? "" : " ") + word;
+    }
+    std::cerr << "longhaul: unknown option or argument: " << unknown
+              << "\n  (put the command to run after --; see `longhaul run --help`)\n";
+    return lab::kExitUsage;
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? 0 : lab::kExitUsage;
