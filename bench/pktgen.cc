@@ -3,7 +3,10 @@
 // Bounded in count and time; sends only to the address it is given, which
 // the bench takes from the lab's benchmarking range.
 //
-//   longhaul_pktgen IFNAME SRC_IPV4 DST_IPV4 SECONDS MAX_PACKETS
+//   longhaul_pktgen IFNAME DST_MAC SRC_IPV4 DST_IPV4 SECONDS MAX_PACKETS
+//
+// Frames go to the receiver's own MAC address, as real traffic does, so other
+// stations on the path drop them early instead of routing them.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -38,19 +41,23 @@ std::uint16_t ip_checksum(const std::uint8_t* header, std::size_t length) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s IFNAME SRC_IPV4 DST_IPV4 SECONDS MAX_PACKETS\n", argv[0]);
+  if (argc != 7) {
+    std::fprintf(stderr, "usage: %s IFNAME DST_MAC SRC_IPV4 DST_IPV4 SECONDS MAX_PACKETS\n",
+                 argv[0]);
     return 2;
   }
   const unsigned index = if_nametoindex(argv[1]);
+  unsigned mac[6];
   in_addr source{}, destination{};
-  if (index == 0 || inet_pton(AF_INET, argv[2], &source) != 1 ||
-      inet_pton(AF_INET, argv[3], &destination) != 1) {
-    std::fprintf(stderr, "pktgen: bad interface or address\n");
+  if (index == 0 ||
+      std::sscanf(argv[2], "%x:%x:%x:%x:%x:%x", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
+                  &mac[5]) != 6 ||
+      inet_pton(AF_INET, argv[3], &source) != 1 || inet_pton(AF_INET, argv[4], &destination) != 1) {
+    std::fprintf(stderr, "pktgen: bad interface, MAC or address\n");
     return 2;
   }
-  const double seconds = std::atof(argv[4]);
-  const unsigned long long max_packets = std::strtoull(argv[5], nullptr, 10);
+  const double seconds = std::atof(argv[5]);
+  const unsigned long long max_packets = std::strtoull(argv[6], nullptr, 10);
   const int fd = socket(AF_PACKET, SOCK_RAW, 0);
   if (fd < 0) {
     std::perror("pktgen: socket");
@@ -65,9 +72,9 @@ int main(int argc, char** argv) {
     std::perror("pktgen: bind");
     return 1;
   }
-  // 60-byte frame (64 on the wire with FCS): Ethernet broadcast, IPv4, UDP to the discard port.
+  // 60-byte frame (64 on the wire with FCS): Ethernet, IPv4, UDP to the discard port.
   std::array<std::uint8_t, 60> frame{};
-  std::memset(frame.data(), 0xFF, 6);
+  for (int i = 0; i < 6; ++i) frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(mac[i]);
   const std::uint8_t source_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
   std::memcpy(frame.data() + 6, source_mac, 6);
   frame[12] = 0x08;

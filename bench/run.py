@@ -98,19 +98,35 @@ def direct_veth():
 def direct_veth_pps():
     """64-byte frames from longhaul_pktgen over a direct veth: packets received per second."""
     with VethPair():
-        out = sh("ip", "netns", "exec", NS_A, PKTGEN, "bench0", "198.19.250.1", "198.19.250.2",
-                 str(SECONDS), "200000000", timeout=SECONDS + 30)
+        mac = json.loads(sh("ip", "-j", "-n", NS_B, "link", "show", "bench1").stdout)[0]["address"]
+        out = sh("ip", "netns", "exec", NS_A, PKTGEN, "bench0", mac, "198.19.250.1",
+                 "198.19.250.2", str(SECONDS), "200000000", timeout=SECONDS + 30)
         seconds = json.loads(out.stdout)["seconds"]
         stats = json.loads(sh("ip", "-j", "-s", "-n", NS_B, "link", "show", "bench1").stdout)
         return stats[0]["stats64"]["rx"]["packets"] / seconds
 
 
-def through_longhaul(flags, inner, json_path):
+def through_longhaul(flags, inner, json_path, rss_samples=None):
+    """Runs `inner` through `longhaul run`; optionally samples the emulator's RSS once a second."""
     cmd = [LONGHAUL, "run", "-q", "--seed", "1", "--json", json_path] + flags + ["--", "sh", "-c",
                                                                              inner]
-    out = sh(*cmd, timeout=SECONDS * 4 + 120)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if rss_samples is not None:
+        deadline = time.monotonic() + SECONDS * 4 + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{proc.pid}/status") as f:
+                    rss = re.search(r"VmRSS:\s+(\d+) kB", f.read())
+                if rss:
+                    rss_samples.append(int(rss.group(1)) * 1024)
+            except OSError:
+                pass
+            time.sleep(1.0)  # a sampling period, not synchronisation
+    out, err = proc.communicate(timeout=SECONDS * 4 + 120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"longhaul run failed ({proc.returncode}): {err}")
     with open(json_path) as f:
-        return out.stdout, json.load(f)
+        return out, json.load(f)
 
 
 def with_host_server(fn):
@@ -160,12 +176,13 @@ def main():
                  f"direct veth {direct:.2f} Gbit/s", clean_gbps / direct))
 
     rate = os.environ.get("BENCH_LONG_RATE", "40gbit")
+    rss_samples = []
     with TunedBuffers():
         def long_rtt(port):
             out, js = through_longhaul(
                 ["--rtt", "80ms", "--rate", rate],
                 tune + f"iperf3 -J -c $LONGHAUL_REMOTE -p {port} -t {SECONDS * 2} -O {SECONDS}",
-                "/tmp/lh-bench-80ms.json")
+                "/tmp/lh-bench-80ms.json", rss_samples)
             return iperf_gbps(out), js
         long_gbps, long_json = with_host_server(long_rtt)
     rows.append((f"throughput at 80 ms RTT, --rate {rate}, tuned buffers, after {SECONDS} s",
@@ -174,7 +191,12 @@ def main():
     unasked = sum(v["packets"] for d in long_json["directions"].values()
                   for k, v in d["dropped"].items() if k not in ("queue_full", "loss"))
     results["long_rtt"] = {"gbps": long_gbps, "unconfigured_drops": unasked,
-                           "max_rss_bytes": long_json["max_rss_bytes"]}
+                           "max_rss_bytes": long_json["max_rss_bytes"],
+                           "cpu_seconds": long_json["cpu_seconds"],
+                           "duration_s": long_json["duration_s"], "rss_samples": rss_samples}
+    rows.append(("  unconfigured drops in that run", str(unasked), "target 0", None))
+    rows.append(("  emulator CPU in that run (both threads)",
+                 f"{long_json['cpu_seconds'] / long_json['duration_s']:.0%} of a core", "", None))
 
     out, js = through_longhaul(["--rtt", "50ms"],
                                "ping -c 1 -w 5 $LONGHAUL_REMOTE >/dev/null; "
@@ -204,8 +226,11 @@ def main():
         results.setdefault("engine_mpps", {})[b["name"]] = mpps
 
     direct_pps = direct_veth_pps()
-    out, js = through_longhaul([], f"{os.path.abspath(PKTGEN)} eth0 $LONGHAUL_LOCAL $LONGHAUL_REMOTE "
-                               f"{SECONDS} 200000000", "/tmp/lh-bench-pps.json")
+    # The generator addresses the host's MAC, learnt by one ping across the link.
+    out, js = through_longhaul([], "ping -c 1 -w 5 $LONGHAUL_REMOTE >/dev/null; "
+                               "mac=$(ip neigh show $LONGHAUL_REMOTE | awk '{print $5}'); "
+                               f"{os.path.abspath(PKTGEN)} eth0 $mac $LONGHAUL_LOCAL "
+                               f"$LONGHAUL_REMOTE {SECONDS} 200000000", "/tmp/lh-bench-pps.json")
     lh_pps = js["directions"]["up"]["packets_out"] / json.loads(out)["seconds"]
     rows.append(("64-byte frames per second, one direction", f"{lh_pps / 1e6:.2f} Mpps",
                  f"direct veth {direct_pps / 1e6:.2f} Mpps", lh_pps / direct_pps))
@@ -219,6 +244,10 @@ def main():
     rows.append(("peak RSS during the 80 ms run", f"{rss / 2**20:.0f} MiB",
                  f"1.2 x {in_flight / 2**20:.0f} MiB in flight + 64 MiB",
                  rss / (1.2 * in_flight + 64 * 2**20)))
+    half_way = rss_samples[len(rss_samples) // 2] if rss_samples else 0
+    last = rss_samples[-2] if len(rss_samples) > 1 else 0
+    rows.append(("RSS growth over the second half of the 80 ms run",
+                 f"{(last - half_way) / 2**20:+.1f} MiB", "target: no growth", None))
     results["memory"] = {"max_rss_bytes": rss, "in_flight_bytes": in_flight}
 
     print(f"\nlonghaul bench on {os.cpu_count()} cores, kernel {os.uname().release}, {SECONDS} s runs")

@@ -135,13 +135,18 @@ std::size_t DirectionWorker::poll_once() noexcept {
   const std::size_t received = ingest(clock_.now());
   pipeline_.advance(clock_.now());
   flush();
-  if (const std::uint64_t lost = ingress_.take_lost_before_ingress(); lost != 0) {
-    stats_.lost_before_ingress.add(lost);
-  }
+  // Port statistics cost a syscall: read them every so often, not every pass.
+  if ((++passes_ & 0xFF) == 0) collect_port_statistics();
   return received;
 }
 
-void DirectionWorker::run(int stop_fd) noexcept {
+void DirectionWorker::collect_port_statistics() noexcept {
+  if (const std::uint64_t lost = ingress_.take_lost_before_ingress(); lost != 0) {
+    stats_.lost_before_ingress.add(lost);
+  }
+}
+
+void DirectionWorker::run(int stop_fd, const std::atomic<bool>& stopping) noexcept {
   // The kernel's default 50 us timer slack would add that much to every sleep.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   pollfd fds[3] = {{stop_fd, POLLIN, 0}, {ingress_.wait_fd(), POLLIN, 0}, {-1, POLLOUT, 0}};
@@ -157,8 +162,8 @@ void DirectionWorker::run(int stop_fd) noexcept {
     if (wake != core::kNever) {
       const Nanos until = wake - now;
       if (until <= options_.spin) {
-        // Busy-poll the last stretch: check for a stop request without sleeping.
-        if (::poll(fds, 1, 0) > 0) return;
+        // Busy-poll the last stretch; a stop request is seen through the flag.
+        if (stopping.load(std::memory_order_relaxed)) break;
         continue;
       }
       const Nanos sleep = until - options_.spin;
@@ -170,8 +175,9 @@ void DirectionWorker::run(int stop_fd) noexcept {
       timeout_ptr = &timeout;
     }
     const int ready = ::ppoll(fds, 3, timeout_ptr, nullptr);
-    if (ready > 0 && (fds[0].revents & POLLIN) != 0) return;
+    if (ready > 0 && (fds[0].revents & POLLIN) != 0) break;
   }
+  collect_port_statistics();
 }
 
 }  // namespace longhaul::engine

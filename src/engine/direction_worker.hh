@@ -41,8 +41,10 @@ class DirectionWorker final : private core::PipelineEgress {
   DirectionWorker& operator=(const DirectionWorker&) = delete;
   ~DirectionWorker() override;
 
-  /// Loops until stop_fd polls readable; never throws.
-  void run(int stop_fd) noexcept;
+  /// Loops until stop_fd polls readable or `stopping` is set; never throws.
+  void run(int stop_fd, const std::atomic<bool>& stopping) noexcept;
+  /// Reads the ports' own counters (frames lost before ingress) into stats().
+  void collect_port_statistics() noexcept;
   /// One pass without waiting: receive what waits, advance to now, send what is due.
   /// Returns the number of frames received.
   std::size_t poll_once() noexcept;
@@ -76,6 +78,7 @@ class DirectionWorker final : private core::PipelineEgress {
   std::vector<RxSlot> slots_;
   std::vector<TxFrame> tx_batch_;
   std::uint64_t next_seq_ = 0;
+  std::uint64_t passes_ = 0;
   WorkerStats stats_;
 };
 

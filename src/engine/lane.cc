@@ -32,11 +32,13 @@ void Lane::start() {
   for (auto& direction : directions_) {
     DirectionWorker* worker = direction.worker.get();
     const int stop_fd = stop_event_.get();
-    direction.thread = std::thread([worker, stop_fd] { worker->run(stop_fd); });
+    direction.thread =
+        std::thread([this, worker, stop_fd] { worker->run(stop_fd, stopping_); });
   }
 }
 
 void Lane::stop() noexcept {
+  stopping_.store(true, std::memory_order_relaxed);
   const std::uint64_t one = 1;
   if (stop_event_.valid()) {
     [[maybe_unused]] const auto written = ::write(stop_event_.get(), &one, sizeof one);

@@ -1,6 +1,7 @@
 #pragma once
 // A lane: two directions between two ports, each on its own thread.
 #include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -51,7 +52,8 @@ class Lane {
     std::thread thread;
   };
   std::array<Running, 2> directions_;
-  io::Fd stop_event_;
+  io::Fd stop_event_;              // wakes sleeping threads
+  std::atomic<bool> stopping_{false};  // seen by threads that busy-poll
 };
 
 }  // namespace longhaul::engine

@@ -147,6 +147,16 @@ long max_rss_bytes() {
   return usage.ru_maxrss * 1024;
 }
 
+/// CPU time this process (the emulator's threads) used, user plus system, in seconds.
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 }  // namespace
 
 void check_privileges() {
@@ -234,6 +244,7 @@ int run_session(const RunRequest& request) {
         {"exit_status", status},
         {"duration_s", seconds},
         {"max_rss_bytes", max_rss_bytes()},
+        {"cpu_seconds", cpu_seconds()},
         {"link",
          {{"up", direction_config_json(request.link.up)},
           {"down", direction_config_json(request.link.down)}}},

@@ -474,8 +474,9 @@ TEST(DirectionWorker, KernelDropsAreCollected) {
   Rig rig(Delay(1ms));
   rig.ingress.lost = 7;
   rig.worker.poll_once();
+  rig.worker.collect_port_statistics();
   rig.ingress.lost = 2;
-  rig.worker.poll_once();
+  rig.worker.collect_port_statistics();
   EXPECT_EQ(rig.worker.stats().lost_before_ingress.get(), 9u);
 }
 
