@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include "engine/clock.hh"
 #include "engine/lane.hh"
@@ -157,6 +158,37 @@ double cpu_seconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
+/// Waits until both directions hold no packets, at most as long as the last
+/// packet in could take to come out (queue drain plus delay), plus a margin.
+void drain(const engine::Lane& lane, const LinkSpec& link) {
+  const auto longest = [](const core::DirectionConfig& config) {
+    core::Nanos queue{0};
+    if (config.rate_bps != 0) {
+      const double queue_bytes = static_cast<double>(
+          config.queue.max_bytes != 0 ? config.queue.max_bytes
+                                      : config.queue.max_packets * kFullSizeWireBytes);
+      queue = core::Nanos{static_cast<std::int64_t>(queue_bytes * 8e9 /
+                                                    static_cast<double>(config.rate_bps))};
+      queue = std::max(queue, config.queue.max_delay);
+    }
+    return config.delay + queue;
+  };
+  const core::Nanos bound =
+      std::min<core::Nanos>(std::max(longest(link.up), longest(link.down)) + 200ms, 30s);
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  const auto in_flight = [&lane] {
+    std::uint64_t packets = 0;
+    for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
+      packets += lane.counters(direction).packets_queued;
+    }
+    return packets;
+  };
+  // Polls a condition with a deadline; the engine threads do the work.
+  while (in_flight() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+}
+
 }  // namespace
 
 void check_privileges() {
@@ -226,6 +258,10 @@ int run_session(const RunRequest& request) {
     // Daemons the command left behind would keep its namespace alive.
     io::kill_processes_in_netns(
         io::netns_inode(std::string(io::kNetnsRunDir) + "/" + state.command_netns()));
+    // The command's last packets are still on the wire: deliver them (a server
+    // on the host waiting for a final message would otherwise hang). Not when
+    // the user asked to stop.
+    if (signal_received == 0) drain(*lane, request.link);
   }
   lane->stop();
   const double seconds =

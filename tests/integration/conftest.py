@@ -21,6 +21,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Optional, TypeVar
@@ -177,64 +178,98 @@ class Marker:
 # --------------------------------------------------------------------------
 
 
+class Process:
+    """A process (longhaul, usually) whose output goes to files.
+
+    Files, not pipes: a command that outlives longhaul (after SIGKILL) keeps
+    the inherited descriptors open, and a pipe would then never see EOF.
+    """
+
+    def __init__(self, argv: list[str], env: dict, cwd: str):
+        self.argv = argv
+        self._stdout = tempfile.TemporaryFile(mode="w+")
+        self._stderr = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._stdout,
+                                        stderr=self._stderr, text=True, env=env, cwd=cwd)
+        self.pid = self.process.pid
+
+    def send_signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def poll(self) -> Optional[int]:
+        return self.process.poll()
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def stdout(self) -> str:
+        self._stdout.seek(0)
+        return self._stdout.read()
+
+    def stderr(self) -> str:
+        self._stderr.seek(0)
+        return self._stderr.read()
+
+    def output(self) -> str:
+        return f"stdout:\n{self.stdout()}\nstderr:\n{self.stderr()}"
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period, if still running."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+    def close(self) -> None:
+        self._stdout.close()
+        self._stderr.close()
+
+
 class Longhaul:
     """Runs the longhaul binary with a timeout and tracks what the test started."""
 
     def __init__(self, binary: Path):
         self.binary = binary
         self.markers: list[Marker] = []
-        self.started: list[subprocess.Popen] = []
+        self.started: list[Process] = []
 
     def marker(self, seconds: int = 30) -> Marker:
+        """A unique command (`sleep`) whose processes the leftovers check also looks for."""
         marker = Marker(seconds)
         self.markers.append(marker)
         return marker
 
-    def run(self, *args: str, timeout: float = 60, keep_sudo: bool = False,
-            env: Optional[dict] = None, prefix: Iterable[str] = (),
-            cwd: str = "/") -> subprocess.CompletedProcess:
-        """Runs `longhaul ARGS` to completion; stops it and fails after `timeout` s."""
+    def start(self, *args: str, keep_sudo: bool = False, env: Optional[dict] = None,
+              prefix: Iterable[str] = (), cwd: str = "/") -> Process:
+        """Starts `[PREFIX] longhaul ARGS`; the fixture stops it if the test does not."""
         full_env = base_env(keep_sudo)
-        if env:
-            full_env.update(env)
-        argv = [*prefix, str(self.binary), *args]
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, env=full_env, cwd=cwd)
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            stdout, stderr = self._stop(process)
-            raise AssertionError(
-                f"{argv} did not finish within {timeout} s\nstdout:\n{stdout}\nstderr:\n{stderr}")
-        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
-
-    def start(self, *args: str, cwd: str = "/") -> subprocess.Popen:
-        """Starts `longhaul ARGS` in the background; the fixture stops it if the test does not."""
-        process = subprocess.Popen([str(self.binary), *args], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, env=base_env(), cwd=cwd)
+        full_env.update(env or {})
+        process = Process([*prefix, str(self.binary), *args], full_env, cwd)
         self.started.append(process)
         return process
+
+    def run(self, *args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+        """Runs `longhaul ARGS` to completion; stops it and fails after `timeout` s."""
+        process = self.start(*args, **kwargs)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.stop()
+            raise AssertionError(
+                f"{process.argv} did not finish within {timeout} s\n{process.output()}")
+        return subprocess.CompletedProcess(process.argv, process.process.returncode,
+                                           process.stdout(), process.stderr())
 
     def down(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         return self.run("down", *args, timeout=timeout)
 
-    @staticmethod
-    def _stop(process: subprocess.Popen) -> tuple[str, str]:
-        """SIGTERM, then SIGKILL after a grace period; returns what it printed."""
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                return process.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        return process.communicate(timeout=15)
-
     def stop_all(self) -> None:
         for process in self.started:
-            if process.poll() is None:
-                self._stop(process)
-            else:
-                process.communicate(timeout=15)
+            process.stop()
+            process.close()
 
 
 def read_json(path: Path) -> dict:
@@ -305,7 +340,7 @@ def longhaul(longhaul_bin: Path):
     left = _leftovers(set(), [])
     left.pop("iperf3 processes", None)  # iperf3 is only ours to judge if started here
     if left:
-        runner.down("--all")
+        runner.down()  # removes what dead runs left; live runs are not ours to end
         left = _leftovers(set(), [])
         left.pop("iperf3 processes", None)
         assert not left, f"the host was not clean before the test: {left}"
@@ -358,23 +393,31 @@ def _listening(port: int) -> bool:
 def iperf3_server():
     """Factory: starts an iperf3 server and waits until its port accepts connections."""
     servers: list[Iperf3Server] = []
+    logs = []
 
     def start() -> Iperf3Server:
         port = _free_tcp_port()
+        log = tempfile.TemporaryFile(mode="w+")
+        logs.append(log)
         process = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, text=True,
                                    env=base_env())
         server = Iperf3Server(port, process)
         servers.append(server)
         wait_until(lambda: process.poll() is not None or _listening(port), timeout=10,
                    what=f"iperf3 server to listen on port {port}")
-        assert process.poll() is None, f"iperf3 server exited: {process.stderr.read()}"
+        if process.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"iperf3 server exited: {log.read()}")
         return server
 
     yield start
 
+    # Killed, not awaited: a one-off server may wait forever for a client that
+    # vanished with its namespace (see test_packets_in_flight_...).
     for server in servers:
         if server.process.poll() is None:
             server.process.kill()
         server.process.wait(timeout=10)
-        server.process.stderr.close()
+    for log in logs:
+        log.close()
