@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
   }
   // 60-byte frame (64 on the wire with FCS): Ethernet, IPv4, UDP to the discard port.
   std::array<std::uint8_t, 60> frame{};
-  for (int i = 0; i < 6; ++i) frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(mac[i]);
+  for (int i = 0; i < 6; ++i)
+    frame[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(mac[i]);
   const std::uint8_t source_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
   std::memcpy(frame.data() + 6, source_mac, 6);
   frame[12] = 0x08;

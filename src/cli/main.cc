@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   cli::DownCommand down(app);
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
-    for (const auto* subcommand : app.get_subcommands({})) known |= subcommand->get_name() == argv[1];
+    for (const auto* subcommand : app.get_subcommands({}))
+      known |= subcommand->get_name() == argv[1];
     if (!known) {
       std::cerr << "longhaul: unknown command '" << argv[1]
                 << "'; commands are: run, down (see `longhaul --help`)\n";

@@ -32,8 +32,7 @@ void Lane::start() {
   for (auto& direction : directions_) {
     DirectionWorker* worker = direction.worker.get();
     const int stop_fd = stop_event_.get();
-    direction.thread =
-        std::thread([this, worker, stop_fd] { worker->run(stop_fd, stopping_); });
+    direction.thread = std::thread([this, worker, stop_fd] { worker->run(stop_fd, stopping_); });
   }
 }
 

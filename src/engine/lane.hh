@@ -52,7 +52,7 @@ class Lane {
     std::thread thread;
   };
   std::array<Running, 2> directions_;
-  io::Fd stop_event_;              // wakes sleeping threads
+  io::Fd stop_event_;                  // wakes sleeping threads
   std::atomic<bool> stopping_{false};  // seen by threads that busy-poll
 };
 

@@ -13,6 +13,9 @@ struct nlmsghdr;
 
 namespace longhaul::io {
 
+struct RouteInfo;  // io/route_query.hh
+struct LinkInfo;   // io/route_query.hh
+
 /// An rtnetlink socket, bound to the network namespace of the thread that opened it. Move-only.
 class Netlink {
  public:
@@ -50,6 +53,17 @@ class Netlink {
   /// on-link) out of dev. IPv4 or IPv6, but destination and gateway must agree.
   void add_route(const std::string& cidr_destination, const std::string& gateway_or_empty,
                  const std::string& dev);
+
+  /// The route the kernel would use to reach `address`, as configured (`ip route get ADDRESS
+  /// fibmatch`). Defined in route_query.cc.
+  RouteInfo route_to(const std::string& address);
+  /// Every unicast route of `family` (AF_INET or AF_INET6) in every table. In route_query.cc.
+  std::vector<RouteInfo> list_routes(int family);
+  /// Replaces `route` (found again by its key: table, destination, tos, priority) with the same
+  /// route carrying `route.metrics` (RTM_NEWROUTE NLM_F_REPLACE). In route_query.cc.
+  void replace_route(const RouteInfo& route);
+  /// MTU, transmit queue length and qdisc of link `ifindex`. In route_query.cc.
+  LinkInfo link_info(int ifindex);
 
   /// Deletes link `name` (for a veth, both ends go).
   void delete_link(const std::string& name);

@@ -167,8 +167,8 @@ void drain(const engine::Lane& lane, const LinkSpec& link) {
       const double queue_bytes = static_cast<double>(
           config.queue.max_bytes != 0 ? config.queue.max_bytes
                                       : config.queue.max_packets * kFullSizeWireBytes);
-      queue = core::Nanos{static_cast<std::int64_t>(queue_bytes * 8e9 /
-                                                    static_cast<double>(config.rate_bps))};
+      queue = core::Nanos{
+          static_cast<std::int64_t>(queue_bytes * 8e9 / static_cast<double>(config.rate_bps))};
       queue = std::max(queue, config.queue.max_delay);
     }
     return config.delay + queue;
