@@ -3,6 +3,8 @@ BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
+# Integration tests create namespaces and links: run the test runner as root.
+AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
 .PHONY: all deps build run test test-unit test-integration test-asan bench format format-check install clean
@@ -23,13 +25,13 @@ run: build
 # Every test: unit tests (pure models on a manual clock) and integration tests
 # (real namespaces and traffic; need root).
 test: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure --timeout 1800
+	@cd $(BUILD_DIR) && $(AS_ROOT) ctest --output-on-failure --timeout 1800
 
 test-unit: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -L unit
 
 test-integration: build
-	@cd $(BUILD_DIR) && ctest --output-on-failure -L integration
+	@cd $(BUILD_DIR) && $(AS_ROOT) ctest --output-on-failure -L integration
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: deps
