@@ -27,7 +27,8 @@ RunCommand::RunCommand(CLI::App& app) {
       "host is reachable at $LONGHAUL_REMOTE (IPv4) and $LONGHAUL_REMOTE6 (IPv6); the command's\n"
       "own addresses are in $LONGHAUL_LOCAL and $LONGHAUL_LOCAL6.\n\n"
       "Units: durations ns/us/ms/s (80ms, 1.5s); rates bit/kbit/mbit/gbit/tbit (500mbit);\n"
-      "loss in percent (0.1%); sizes B/kB/MB/KiB/MiB (64KiB); packets as 1000p.\n\n"
+      "loss in percent (0.1%); sizes B/kB/MB/KiB/MiB (64KiB); packets as 1000p.\n"
+      "--netem lines use tc's own units instead (a bare time is microseconds).\n\n"
       "Exit status: the command's own, or 128+N if it (or longhaul) was killed by signal N;\n"
       "2 bad usage, 3 not permitted (needs root), 4 the link could not be built,\n"
       "126 command not executable, 127 command not found.\n\n"
@@ -54,6 +55,30 @@ RunCommand::RunCommand(CLI::App& app) {
   text_option(c, "--overhead", flags_.overhead,
               "Per-packet link-layer overhead counted by the rate (default 24B: Ethernet "
               "preamble, FCS, inter-frame gap)");
+  text_option(c, "--jitter", flags_.jitter,
+              "Delay variation, each way (normal: standard deviation; uniform: half-width)");
+  text_option(c, "--jitter-up", flags_.jitter_up, "Jitter command -> remote");
+  text_option(c, "--jitter-down", flags_.jitter_down, "Jitter remote -> command");
+  text_option(c, "--distribution", flags_.distribution,
+              "Jitter distribution: uniform (default), normal, pareto, paretonormal, or a netem "
+              ".dist table");
+  text_option(c, "--jitter-mode", flags_.jitter_mode,
+              "order (default: packets keep their order, like a fibre path) or reorder (netem's)");
+  text_option(c, "--correlation-model", flags_.correlation_model,
+              "preserving (default: exact configured distributions) or netem (netem's arithmetic)");
+  text_option(c, "--duplicate", flags_.duplicate,
+              "Duplicate each packet with this probability (e.g. 1%)");
+  text_option(c, "--corrupt", flags_.corrupt,
+              "Flip one payload bit in a packet with this probability (e.g. 0.1%)");
+  text_option(c, "--ber", flags_.ber, "Bit error rate of payload bits, e.g. 1e-9");
+  c->add_option("--outage", flags_.outages,
+                "Link down in both directions from START for LENGTH, e.g. 5s+2s (repeatable)")
+      ->type_name("START+LENGTH");
+  text_option(c, "--netem", flags_.netem,
+              "A tc-netem parameter line applied to both directions, e.g. \"delay 100ms 10ms 25% "
+              "distribution normal loss 0.1%\" (tc's units)");
+  text_option(c, "--netem-up", flags_.netem_up, "A tc-netem line for command -> remote");
+  text_option(c, "--netem-down", flags_.netem_down, "A tc-netem line for remote -> command");
   c->add_option_function<std::uint64_t>(
        "--seed", [this](std::uint64_t seed) { flags_.seed = seed; },
        "Seed of the random models; printed in every run so it can be replayed")

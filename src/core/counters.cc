@@ -13,8 +13,8 @@ std::uint64_t CountersSnapshot::bytes_dropped() const noexcept {
 }
 
 bool CountersSnapshot::reconciles() const noexcept {
-  return packets_in == packets_out + packets_dropped() + packets_queued &&
-         bytes_in == bytes_out + bytes_dropped() + bytes_queued;
+  return packets_in + packets_duplicated == packets_out + packets_dropped() + packets_queued &&
+         bytes_in + bytes_duplicated == bytes_out + bytes_dropped() + bytes_queued;
 }
 
 CountersSnapshot DirectionCounters::snapshot() const noexcept {
@@ -32,6 +32,8 @@ CountersSnapshot DirectionCounters::snapshot() const noexcept {
   }
   s.frames_in = frames_in.get();
   s.frames_out = frames_out.get();
+  s.packets_duplicated = packets_duplicated.get();
+  s.bytes_duplicated = bytes_duplicated.get();
   return s;
 }
 

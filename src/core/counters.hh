@@ -5,7 +5,7 @@
 //
 // Units: "packets" are wire packets (a GSO super-frame of n segments counts n),
 // "bytes" are the L2 bytes of those wire packets. They reconcile:
-//   packets_in == packets_out + sum(dropped) + packets_queued
+//   packets_in + packets_duplicated == packets_out + sum(dropped) + packets_queued
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -36,10 +36,11 @@ struct CountersSnapshot {
   std::array<std::uint64_t, kDropCauseCount> dropped_packets{};
   std::array<std::uint64_t, kDropCauseCount> dropped_bytes{};
   std::uint64_t frames_in = 0, frames_out = 0;  ///< port-level frames (super-frames count once)
+  std::uint64_t packets_duplicated = 0, bytes_duplicated = 0;  ///< copies made by duplication
 
   std::uint64_t packets_dropped() const noexcept;
   std::uint64_t bytes_dropped() const noexcept;
-  /// True when in == out + dropped + queued for both packets and bytes.
+  /// True when in + duplicated == out + dropped + queued for both packets and bytes.
   bool reconciles() const noexcept;
 };
 
@@ -47,6 +48,7 @@ struct DirectionCounters {
   RelaxedCounter packets_in, bytes_in, packets_out, bytes_out, packets_queued, bytes_queued;
   std::array<RelaxedCounter, kDropCauseCount> dropped_packets, dropped_bytes;
   RelaxedCounter frames_in, frames_out;
+  RelaxedCounter packets_duplicated, bytes_duplicated;
 
   /// Reads every counter (consistent when the writer is idle or stopped).
   CountersSnapshot snapshot() const noexcept;

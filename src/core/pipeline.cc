@@ -1,26 +1,91 @@
 #include "core/pipeline.hh"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace longhaul::core {
 
 namespace {
+// Random streams per direction; stream 1 keeps the outcomes of earlier versions' loss.
 constexpr std::uint64_t kStreamLoss = 1;
+constexpr std::uint64_t kStreamDuplicate = 2;
+constexpr std::uint64_t kStreamCorrupt = 3;
+constexpr std::uint64_t kStreamDelay = 4;
+constexpr std::uint64_t kStreamReorder = 5;
 constexpr std::uint32_t kMinFrameBytes = 60;  // Ethernet minimum without FCS
 }  // namespace
 
+LossStageConfig DirectionConfig::effective_loss() const {
+  LossStageConfig result = loss_model;
+  if (!result.needs_wire_packets() && loss > 0.0) {
+    result.model = RandomLossConfig{loss, 0.0};
+    result.correlation_model = correlation_model;
+  }
+  return result;
+}
+
+JitterDelayConfig DirectionConfig::jitter_config() const {
+  JitterDelayConfig result;
+  result.jitter.delay = delay;
+  result.jitter.jitter = jitter;
+  result.jitter.correlation = jitter_correlation;
+  result.jitter.shape = jitter_shape;
+  result.jitter.table = jitter_table;
+  result.jitter.correlation_model = correlation_model;
+  result.mode = jitter_mode;
+  return result;
+}
+
+bool DirectionConfig::needs_wire_packets() const noexcept {
+  return loss > 0.0 || loss_model.needs_wire_packets() || duplicate.needs_wire_packets() ||
+         corrupt.needs_wire_packets() || reorder.probability > 0.0 ||
+         (has_jitter() && jitter_mode == JitterMode::reordering);
+}
+
 Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
-                   PipelineEgress& egress, DirectionCounters& counters)
+                   PipelineEgress& egress, DirectionCounters& counters, PacketCloner* cloner,
+                   PacketBytes* bytes)
     : config_(config),
       egress_(egress),
       counters_(counters),
-      loss_(config.loss, derive_seed(config.seed, kStreamLoss)),
-      rate_queue_(config.rate_bps, config.queue, capacity_packets),
-      delay_line_(config.delay, capacity_packets) {
-  loss_.connect(rate_queue_, *this);
-  rate_queue_.connect(delay_line_, *this);
-  delay_line_.connect(*this, *this);
+      cloner_(cloner),
+      loss_(config.effective_loss(), derive_seed(config.seed, kStreamLoss), bytes),
+      rate_queue_(config.rate_bps, config.queue, capacity_packets) {
+  if (config.duplicate.probability > 0.0) {
+    if (cloner == nullptr) throw std::invalid_argument("duplication needs a packet cloner");
+    PacketCloner& counting_cloner = *this;
+    duplicate_ = std::make_unique<Duplicate>(
+        config.duplicate, derive_seed(config.seed, kStreamDuplicate), counting_cloner);
+  }
+  if (config.corrupt.probability > 0.0 || config.corrupt.bit_error_rate > 0.0) {
+    if (bytes == nullptr) throw std::invalid_argument("corruption needs access to packet bytes");
+    corrupt_ =
+        std::make_unique<Corrupt>(config.corrupt, derive_seed(config.seed, kStreamCorrupt), *bytes);
+  }
+  if (config.has_jitter()) {
+    delay_ = std::make_unique<JitterDelay>(config.jitter_config(), capacity_packets,
+                                           derive_seed(config.seed, kStreamDelay));
+  } else {
+    delay_ = std::make_unique<DelayLine>(config.delay, capacity_packets);
+  }
+  after_queue_ = delay_.get();
+  if (config.reorder.probability > 0.0) {
+    reorder_ = std::make_unique<Reorder>(config.reorder, *delay_, capacity_packets,
+                                         derive_seed(config.seed, kStreamReorder));
+    after_queue_ = reorder_.get();
+  }
+  // Chain: loss -> [duplicate] -> [corrupt] -> rate queue -> delay or reorder(delay) -> egress.
+  Stage* chain[] = {&loss_, duplicate_.get(), corrupt_.get(), &rate_queue_, after_queue_};
+  Stage* previous = nullptr;
+  for (Stage* stage : chain) {
+    if (stage == nullptr) continue;
+    if (previous != nullptr) previous->connect(*stage, *this);
+    previous = stage;
+  }
+  previous->connect(*this, *this);
 }
+
+Pipeline::~Pipeline() = default;
 
 std::uint32_t Pipeline::wire_bytes(std::uint32_t l2_bytes, std::uint16_t segments) const noexcept {
   const std::uint32_t padded = std::max(l2_bytes, kMinFrameBytes * segments);
@@ -34,6 +99,17 @@ void Pipeline::push(const Packet& packet) noexcept {
   counters_.packets_queued.add(packet.segments);
   counters_.bytes_queued.add(packet.l2_bytes);
   loss_.accept(packet);
+}
+
+std::optional<BufferHandle> Pipeline::clone(const Packet& packet) noexcept {
+  auto copy = cloner_->clone(packet);
+  if (copy) {
+    counters_.packets_duplicated.add(packet.segments);
+    counters_.bytes_duplicated.add(packet.l2_bytes);
+    counters_.packets_queued.add(packet.segments);
+    counters_.bytes_queued.add(packet.l2_bytes);
+  }
+  return copy;
 }
 
 void Pipeline::reject(const Packet& packet, DropCause cause) noexcept {
@@ -57,11 +133,11 @@ void Pipeline::transmit_failed(const Packet& packet) noexcept {
 
 void Pipeline::advance(Nanos now) noexcept {
   rate_queue_.advance(now);
-  delay_line_.advance(now);
+  after_queue_->advance(now);
 }
 
 Nanos Pipeline::next_wakeup() const noexcept {
-  return std::min(rate_queue_.next_wakeup(), delay_line_.next_wakeup());
+  return std::min(rate_queue_.next_wakeup(), after_queue_->next_wakeup());
 }
 
 void Pipeline::accept(const Packet& packet) noexcept {

@@ -1,24 +1,35 @@
 #pragma once
 // One direction of a lane: the stages in their fixed order, plus counting.
 //
-// Order (and why): loss first, because a packet lost on the path never
-// occupied the bottleneck after the loss point and netem/hardware emulators
-// drop before queueing too; then the bottleneck queue and its serialiser;
-// then propagation delay, which comes after the bottleneck so a full queue
-// adds queueing delay on top of the propagation delay, as on a real path.
+// Order (and why; docs/impairments.md has the long form):
+//   loss -> duplication -> corruption -> queue and rate -> delay and jitter [-> reordering]
+// Loss first: a packet lost on the path never occupies the bottleneck after
+// the loss point, and it is never duplicated. Duplication before corruption,
+// so original and copy are damaged independently. Corruption before the
+// queue: bytes are damaged on the wire, and it takes no time. The bottleneck
+// queue and its serialiser next; propagation delay (with jitter) after it, so
+// queueing delay adds to propagation delay as on a real path. Reordering, as
+// netem defines it ("send some packets without the delay"), wraps the delay
+// stage.
 #include <cstdint>
 #include <memory>
+#include <vector>
 
+#include "core/corrupt.hh"
 #include "core/counters.hh"
 #include "core/delay_line.hh"
-#include "core/loss.hh"
+#include "core/duplicate.hh"
+#include "core/jitter_delay.hh"
+#include "core/loss_models.hh"
+#include "core/packet_access.hh"
 #include "core/rate_queue.hh"
+#include "core/reorder.hh"
 
 namespace longhaul::core {
 
 /// What one direction does to its packets.
 struct DirectionConfig {
-  Nanos delay{0};              ///< one-way propagation delay
+  Nanos delay{0};              ///< one-way propagation delay (the jitter's mean)
   std::uint64_t rate_bps = 0;  ///< bottleneck rate; 0 = unlimited
   QueueBound queue;            ///< bottleneck queue limit
   std::uint32_t overhead_bytes =
@@ -26,9 +37,30 @@ struct DirectionConfig {
   double loss = 0.0;       ///< independent loss probability per wire packet
   std::uint64_t seed = 0;  ///< seed of this direction's random streams
 
+  // Delay variation (docs/impairments.md).
+  Nanos jitter{0};                  ///< sigma (uniform: half-width), 0 = none
+  double jitter_correlation = 0.0;  ///< 0..1 between successive delays
+  JitterShape jitter_shape = JitterShape::uniform;
+  std::vector<std::int16_t> jitter_table;  ///< for JitterShape::table (netem .dist units)
+  JitterMode jitter_mode = JitterMode::order_preserving;
+  CorrelationModel correlation_model = CorrelationModel::preserving;
+
+  /// Loss beyond `loss`: a correlated, Gilbert-Elliott or 4-state model, outages, ECN.
+  /// When its model is set, `loss` must be 0.
+  LossStageConfig loss_model;
+  DuplicateConfig duplicate;
+  CorruptConfig corrupt;
+  ReorderConfig reorder;
+
+  /// The loss stage's configuration: loss_model, or `loss` as independent loss.
+  LossStageConfig effective_loss() const;
+  /// The jitter stage's configuration (delay, jitter, shape, correlation, mode).
+  JitterDelayConfig jitter_config() const;
+  bool has_jitter() const noexcept { return jitter.count() > 0; }
+
   /// True when some stage decides per wire packet at random, so super-frames
-  /// must arrive already segmented.
-  bool needs_wire_packets() const noexcept { return loss > 0.0; }
+  /// must arrive already segmented (the engine turns segmentation offloads off).
+  bool needs_wire_packets() const noexcept;
 };
 
 /// Where a direction's packets finally go: released to the egress port, or discarded.
@@ -41,13 +73,17 @@ class PipelineEgress {
   virtual void discard(const Packet& packet, DropCause cause) noexcept = 0;
 };
 
-class Pipeline final : private PacketOutlet, private DropOutlet {
+class Pipeline final : private PacketOutlet, private DropOutlet, private PacketCloner {
  public:
-  /// capacity_packets bounds each internal ring (frames in queue, frames in the delay line).
+  /// capacity_packets bounds each internal ring. `cloner` is required when
+  /// duplication is configured, `bytes` when corruption or ECN marking is
+  /// (std::invalid_argument otherwise).
   Pipeline(const DirectionConfig& config, std::size_t capacity_packets, PipelineEgress& egress,
-           DirectionCounters& counters);
+           DirectionCounters& counters, PacketCloner* cloner = nullptr,
+           PacketBytes* bytes = nullptr);
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
+  ~Pipeline() override;
 
   /// Takes a packet that arrived at packet.ts (non-decreasing between calls).
   void push(const Packet& packet) noexcept;
@@ -61,7 +97,7 @@ class Pipeline final : private PacketOutlet, private DropOutlet {
   Nanos next_wakeup() const noexcept;
 
   const DirectionConfig& config() const noexcept { return config_; }
-  const BernoulliLoss& loss() const noexcept { return loss_; }
+  const LossStage& loss() const noexcept { return loss_; }
   const RateQueue& rate_queue() const noexcept { return rate_queue_; }
 
   /// Wire bytes of a frame's wire packets: l2 bytes padded to the Ethernet
@@ -71,13 +107,20 @@ class Pipeline final : private PacketOutlet, private DropOutlet {
  private:
   void accept(const Packet& packet) noexcept override;  // from the last stage
   void drop(const Packet& packet, DropCause cause) noexcept override;
+  // Duplication's copies enter through here so they are counted.
+  std::optional<BufferHandle> clone(const Packet& packet) noexcept override;
 
   DirectionConfig config_;
   PipelineEgress& egress_;
   DirectionCounters& counters_;
-  BernoulliLoss loss_;
+  PacketCloner* cloner_;
+  LossStage loss_;
+  std::unique_ptr<Duplicate> duplicate_;
+  std::unique_ptr<Corrupt> corrupt_;
   RateQueue rate_queue_;
-  DelayLine delay_line_;
+  std::unique_ptr<Stage> delay_;      // DelayLine, or JitterDelay when jitter is set
+  std::unique_ptr<Reorder> reorder_;  // wraps delay_ when reordering is set
+  Stage* after_queue_;                // reorder_ or delay_
 };
 
 }  // namespace longhaul::core

@@ -13,6 +13,7 @@
 #include "core/buffer_arena.hh"
 #include "core/pipeline.hh"
 #include "core/ring.hh"
+#include "engine/arena_access.hh"
 #include "engine/clock.hh"
 #include "engine/latency_histogram.hh"
 #include "engine/port.hh"
@@ -72,6 +73,7 @@ class DirectionWorker final : private core::PipelineEgress {
   const Clock& clock_;
   WorkerOptions options_;
   core::BufferArena arena_;
+  ArenaPacketAccess access_;  // how byte-level stages reach arena_ (before pipeline_)
   core::Pipeline pipeline_;
   core::Ring<core::Packet> pending_;
   std::unique_ptr<std::byte[]> scratch_;

@@ -1,8 +1,13 @@
 #include "lab/link_options.hh"
 
 #include <fmt/format.h>
+
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <fstream>
+#include <sstream>
+#include "core/netem_syntax.hh"
 
 namespace longhaul::lab {
 
@@ -27,6 +32,10 @@ std::string flag_error(const char* flag, const std::string& detail) {
   return fmt::format("{}: {}", flag, detail);
 }
 
+}  // namespace
+
+namespace {
+std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec);
 }  // namespace
 
 core::QueueBound default_queue(std::uint64_t rate_bps, Nanos rtt) {
@@ -166,8 +175,230 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
       config.queue = default_queue(config.rate_bps, rtt);
     }
   }
+  if (auto error = apply_impairments(flags, spec); !error.empty()) return fail<LinkSpec>(error);
   return core::Parsed<LinkSpec>{spec, {}};
 }
+
+core::Parsed<std::vector<std::int16_t>> load_dist_table(const std::string& name) {
+  std::vector<std::string> candidates;
+  if (name.find('/') != std::string::npos) {
+    candidates.push_back(name);
+  } else {
+    const std::string file = name.ends_with(".dist") ? name : name + ".dist";
+    for (const char* dir :
+         {"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/tc", "/usr/lib64/tc", "/usr/local/lib/tc"}) {
+      candidates.push_back(std::string(dir) + "/" + file);
+    }
+  }
+  for (const auto& path : candidates) {
+    std::ifstream in(path);
+    if (!in) continue;
+    std::stringstream text;
+    text << in.rdbuf();
+    auto table = core::parse_dist_table(text.str());
+    if (!table) {
+      return fail<std::vector<std::int16_t>>(fmt::format("{}: {}", path, table.error.message));
+    }
+    return core::Parsed<std::vector<std::int16_t>>{*table.value, {}};
+  }
+  std::string tried;
+  for (const auto& path : candidates) tried += (tried.empty() ? "" : ", ") + path;
+  return fail<std::vector<std::int16_t>>(fmt::format(
+      "distribution \"{}\" is not built in (uniform, normal, pareto, paretonormal) and no table "
+      "was found (looked at {}); give a path to a netem .dist file",
+      name, tried));
+}
+
+namespace {
+
+/// A plain fraction such as "1e-9" or "0.000001" (bit error rates are written so).
+std::optional<double> parse_fraction(std::string_view text) {
+  double value = 0;
+  const auto* end = text.data() + text.size();
+  const auto result = std::from_chars(text.data(), end, value);
+  if (result.ec != std::errc() || result.ptr != end || !(value >= 0.0) || value > 1.0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+/// Applies jitter, duplication, corruption, outages and --netem lines; "" or an error.
+std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
+  core::CorrelationModel model = core::CorrelationModel::preserving;
+  if (flags.correlation_model) {
+    if (*flags.correlation_model == "netem") {
+      model = core::CorrelationModel::netem;
+    } else if (*flags.correlation_model != "preserving") {
+      return fmt::format(
+          "--correlation-model {}: use \"preserving\" (exact configured "
+          "distribution, the default) or \"netem\" (netem's arithmetic)",
+          *flags.correlation_model);
+    }
+  }
+  core::JitterMode mode = core::JitterMode::order_preserving;
+  if (flags.jitter_mode) {
+    if (*flags.jitter_mode == "reorder") {
+      mode = core::JitterMode::reordering;
+    } else if (*flags.jitter_mode != "order") {
+      return fmt::format(
+          "--jitter-mode {}: use \"order\" (packets keep their order, the "
+          "default) or \"reorder\" (netem's: each packet its own delay)",
+          *flags.jitter_mode);
+    }
+  }
+  core::JitterShape shape = core::JitterShape::uniform;
+  std::vector<std::int16_t> table;
+  if (flags.distribution) {
+    if (auto builtin = core::builtin_jitter_shape(*flags.distribution)) {
+      shape = *builtin;
+    } else {
+      auto loaded = load_dist_table(*flags.distribution);
+      if (!loaded) return "--distribution: " + loaded.error;
+      shape = core::JitterShape::table;
+      table = *loaded.value;
+    }
+  }
+  core::LossScheduleConfig outages;
+  for (const auto& text : flags.outages) {
+    const auto plus = text.find('+');
+    if (plus == std::string::npos) {
+      return fmt::format("--outage {}: give START+LENGTH, e.g. 5s+2s (down from 5 s to 7 s)", text);
+    }
+    auto start = core::parse_duration(text.substr(0, plus));
+    auto length = core::parse_duration(text.substr(plus + 1));
+    if (!start) return fmt::format("--outage {}: {}", text, start.error);
+    if (!length) return fmt::format("--outage {}: {}", text, length.error);
+    outages.windows.push_back({*start, *start + *length});
+  }
+
+  core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
+  const std::optional<std::string>* jitters[2] = {&pick(flags.jitter_up, flags.jitter),
+                                                  &pick(flags.jitter_down, flags.jitter)};
+  const std::optional<std::string>* netems[2] = {&pick(flags.netem_up, flags.netem),
+                                                 &pick(flags.netem_down, flags.netem)};
+  const char* netem_flags[2] = {flags.netem_up ? "--netem-up" : "--netem",
+                                flags.netem_down ? "--netem-down" : "--netem"};
+  const bool delay_flags[2] = {flags.rtt || flags.delay || flags.delay_up,
+                               flags.rtt || flags.delay || flags.delay_down};
+  const bool rate_flags[2] = {flags.rate || flags.rate_up, flags.rate || flags.rate_down};
+  const bool loss_flags[2] = {flags.loss || flags.loss_up, flags.loss || flags.loss_down};
+  const bool queue_flags[2] = {flags.queue || flags.queue_up, flags.queue || flags.queue_down};
+  for (int i = 0; i < 2; ++i) {
+    core::DirectionConfig& config = *configs[i];
+    config.correlation_model = model;
+    config.jitter_mode = mode;
+    config.jitter_shape = shape;
+    config.jitter_table = table;
+    if (*jitters[i]) {
+      auto jitter = core::parse_duration(**jitters[i]);
+      if (!jitter) return "--jitter: " + jitter.error;
+      config.jitter = *jitter;
+    }
+    if (flags.duplicate) {
+      auto p = core::parse_probability(*flags.duplicate);
+      if (!p) return "--duplicate: " + p.error;
+      config.duplicate.probability = *p;
+      config.duplicate.correlation_model = model;
+    }
+    if (flags.corrupt) {
+      auto p = core::parse_probability(*flags.corrupt);
+      if (!p) return "--corrupt: " + p.error;
+      config.corrupt.probability = *p;
+      config.corrupt.correlation_model = model;
+    }
+    if (flags.ber) {
+      auto ber = parse_fraction(*flags.ber);
+      if (!ber) {
+        return fmt::format("--ber {}: a bit error rate is a fraction from 0 to 1, e.g. 1e-9",
+                           *flags.ber);
+      }
+      config.corrupt.bit_error_rate = *ber;
+    }
+    config.loss_model.schedule = outages;
+
+    if (*netems[i]) {
+      const char* flag = netem_flags[i];
+      auto parsed = core::parse_netem(**netems[i]);
+      if (!parsed) {
+        return fmt::format("{} \"{}\": {}", flag, **netems[i], parsed.error.message);
+      }
+      const core::NetemSpec& netem = *parsed.value;
+      const auto both = [&](const char* what, const char* other) {
+        return fmt::format("{} sets {} and so does {}: give it in one place", flag, what, other);
+      };
+      if (netem.delay.count() != 0 || netem.jitter.count() != 0) {
+        if (delay_flags[i]) return both("the delay", "--rtt/--delay");
+        if (*jitters[i]) return both("the jitter", "--jitter");
+        std::vector<std::int16_t> netem_table;
+        if (netem.distribution == core::JitterShape::table) {
+          auto loaded = load_dist_table(netem.distribution_name);
+          if (!loaded) return std::string(flag) + ": " + loaded.error;
+          netem_table = *loaded.value;
+        }
+        const auto jitter = core::netem_jitter_config(netem, netem_table, model);
+        config.delay = jitter.delay;
+        config.jitter = jitter.jitter;
+        config.jitter_correlation = jitter.correlation;
+        config.jitter_shape = jitter.shape;
+        config.jitter_table = jitter.table;
+      }
+      if (!std::holds_alternative<std::monostate>(netem.loss) || netem.ecn) {
+        if (loss_flags[i]) return both("loss", "--loss");
+        auto loss = core::netem_loss_config(netem, model);
+        loss.schedule = config.loss_model.schedule;
+        config.loss_model = loss;
+      }
+      if (netem.duplicate > 0) {
+        if (flags.duplicate) return both("duplicate", "--duplicate");
+        config.duplicate = core::netem_duplicate_config(netem, model);
+      }
+      if (netem.corrupt > 0) {
+        if (flags.corrupt) return both("corrupt", "--corrupt");
+        config.corrupt.probability = netem.corrupt;
+        config.corrupt.correlation = netem.corrupt_correlation;
+      }
+      if (netem.reorder > 0) config.reorder = core::netem_reorder_config(netem, model);
+      if (netem.rate_bps) {
+        if (rate_flags[i]) return both("the rate", "--rate");
+        config.rate_bps = *netem.rate_bps;
+        // netem's rate counts the packet plus the given overhead (0 by default).
+        config.overhead_bytes =
+            static_cast<std::uint32_t>(std::max(0, netem.packet_overhead.value_or(0)));
+        if (!queue_flags[i]) {
+          config.queue = default_queue(config.rate_bps, spec.up.delay + spec.down.delay);
+        }
+      }
+      if (netem.limit_packets && config.rate_bps != 0) {
+        if (queue_flags[i]) return both("the queue limit", "--queue");
+        // netem's limit also covers its delay line; longhaul never caps the delay
+        // line, so the limit bounds the bottleneck queue only.
+        config.queue = core::QueueBound{*netem.limit_packets, 0, core::Nanos{0}};
+      }
+      if (netem.seed) {
+        if (spec.seed_given && spec.seed != *netem.seed) return both("the seed", "--seed");
+        spec.seed = *netem.seed;
+        spec.seed_given = true;
+        spec.up.seed = core::derive_seed(spec.seed, 1);
+        spec.down.seed = core::derive_seed(spec.seed, 2);
+      }
+    }
+    if (config.reorder.probability > 0 && config.delay.count() == 0) {
+      return fmt::format(
+          "{}: reorder sends some packets without the delay, so it needs a delay "
+          "(add delay TIME)",
+          netem_flags[i]);
+    }
+    if (config.loss > 0 && config.loss_model.needs_wire_packets()) {
+      return "--loss and a netem loss model both given: give one";
+    }
+  }
+  if (flags.distribution && !spec.up.has_jitter() && !spec.down.has_jitter()) {
+    return "--distribution shapes the jitter: add --jitter (e.g. --jitter 5ms)";
+  }
+  return {};
+}
+
+}  // namespace
 
 BufferPlan plan_buffers(const core::DirectionConfig& config, std::uint64_t assumed_rate_bps) {
   const double rate =
@@ -193,19 +424,52 @@ BufferPlan plan_buffers(const core::DirectionConfig& config, std::uint64_t assum
 
 std::string describe(const core::DirectionConfig& config) {
   std::string text = fmt::format("delay {}", core::format_duration(config.delay));
+  if (config.has_jitter()) {
+    text += fmt::format(" ± {} {}{}", core::format_duration(config.jitter),
+                        core::jitter_shape_name(config.jitter_shape),
+                        config.jitter_mode == core::JitterMode::reordering ? " (reordering)" : "");
+  }
   if (config.rate_bps != 0) {
     text += fmt::format(", rate {}", core::format_rate(static_cast<double>(config.rate_bps)));
-    if (config.queue.max_bytes != 0)
+    if (config.queue.max_bytes != 0) {
       text += fmt::format(", queue {}",
                           core::format_bytes(static_cast<double>(config.queue.max_bytes)));
+    }
     if (config.queue.max_packets != 0)
       text += fmt::format(", queue {} packets", config.queue.max_packets);
-    if (config.queue.max_delay.count() != 0)
+    if (config.queue.max_delay.count() != 0) {
       text += fmt::format(", queue {}", core::format_duration(config.queue.max_delay));
+    }
   } else {
     text += ", rate unlimited";
   }
   if (config.loss > 0) text += fmt::format(", loss {:g}%", config.loss * 100);
+  const auto& model = config.loss_model.model;
+  if (const auto* random = std::get_if<core::RandomLossConfig>(&model)) {
+    text += fmt::format(", loss {:g}% (correlation {:g}%)", random->probability * 100,
+                        random->correlation * 100);
+  } else if (std::holds_alternative<core::GilbertElliottConfig>(model)) {
+    text += ", Gilbert-Elliott loss";
+  } else if (std::holds_alternative<core::MarkovLossConfig>(model)) {
+    text += ", 4-state Markov loss";
+  }
+  if (config.loss_model.ecn) text += ", ECN marking";
+  if (!config.loss_model.schedule.empty()) {
+    text += fmt::format(", {} outage(s)", config.loss_model.schedule.windows.size());
+  }
+  if (config.duplicate.probability > 0) {
+    text += fmt::format(", duplicate {:g}%", config.duplicate.probability * 100);
+  }
+  if (config.corrupt.probability > 0) {
+    text += fmt::format(", corrupt {:g}%", config.corrupt.probability * 100);
+  }
+  if (config.corrupt.bit_error_rate > 0) {
+    text += fmt::format(", bit error rate {:g}", config.corrupt.bit_error_rate);
+  }
+  if (config.reorder.probability > 0) {
+    text +=
+        fmt::format(", reorder {:g}% gap {}", config.reorder.probability * 100, config.reorder.gap);
+  }
   return text;
 }
 

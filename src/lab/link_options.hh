@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/pipeline.hh"
 #include "core/units.hh"
@@ -18,8 +19,20 @@ struct LinkFlags {
   std::optional<std::string> loss, loss_up, loss_down;
   std::optional<std::string> queue, queue_up, queue_down;
   std::optional<std::string> overhead;
+  // Impairments beyond delay, rate and loss (docs/impairments.md).
+  std::optional<std::string> jitter, jitter_up, jitter_down;
+  std::optional<std::string> distribution;       ///< uniform|normal|pareto|paretonormal|FILE.dist
+  std::optional<std::string> jitter_mode;        ///< order|reorder
+  std::optional<std::string> correlation_model;  ///< preserving|netem
+  std::optional<std::string> duplicate, corrupt, ber;
+  std::vector<std::string> outages;  ///< "AT+FOR", e.g. "5s+2s": both directions down
+  std::optional<std::string> netem, netem_up, netem_down;  ///< tc-netem parameter lines
   std::optional<std::uint64_t> seed;
 };
+
+/// A netem distribution table: NAME.dist from iproute2's directories, or a path.
+/// Errors name every place looked at.
+core::Parsed<std::vector<std::int16_t>> load_dist_table(const std::string& name);
 
 /// Both directions, resolved.
 struct LinkSpec {

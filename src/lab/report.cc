@@ -9,11 +9,32 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config) {
   if (config.queue.max_packets != 0) queue["max_packets"] = config.queue.max_packets;
   if (config.queue.max_bytes != 0) queue["max_bytes"] = config.queue.max_bytes;
   if (config.queue.max_delay.count() != 0) queue["max_delay_ns"] = config.queue.max_delay.count();
-  return {{"delay_ns", config.delay.count()},
-          {"rate_bps", config.rate_bps},
-          {"loss_probability", config.loss},
-          {"overhead_bytes", config.overhead_bytes},
-          {"queue", queue}};
+  nlohmann::json json = {{"delay_ns", config.delay.count()},
+                         {"rate_bps", config.rate_bps},
+                         {"loss_probability", config.loss},
+                         {"overhead_bytes", config.overhead_bytes},
+                         {"queue", queue},
+                         {"seed", config.seed}};
+  if (config.has_jitter()) {
+    json["jitter"] = {
+        {"jitter_ns", config.jitter.count()},
+        {"correlation", config.jitter_correlation},
+        {"distribution", core::jitter_shape_name(config.jitter_shape)},
+        {"order_preserving", config.jitter_mode == core::JitterMode::order_preserving}};
+  }
+  if (config.duplicate.probability > 0)
+    json["duplicate_probability"] = config.duplicate.probability;
+  if (config.corrupt.probability > 0) json["corrupt_probability"] = config.corrupt.probability;
+  if (config.corrupt.bit_error_rate > 0) json["bit_error_rate"] = config.corrupt.bit_error_rate;
+  if (config.reorder.probability > 0) {
+    json["reorder"] = {{"probability", config.reorder.probability}, {"gap", config.reorder.gap}};
+  }
+  nlohmann::json outages = nlohmann::json::array();
+  for (const auto& window : config.loss_model.schedule.windows) {
+    outages.push_back({{"start_ns", window.start.count()}, {"end_ns", window.end.count()}});
+  }
+  if (!outages.empty()) json["outages"] = outages;
+  return json;
 }
 
 nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
@@ -33,6 +54,8 @@ nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
           {"bytes_queued", counters.bytes_queued},
           {"frames_in", counters.frames_in},
           {"frames_out", counters.frames_out},
+          {"packets_duplicated", counters.packets_duplicated},
+          {"bytes_duplicated", counters.bytes_duplicated},
           {"dropped", dropped},
           {"lost_before_ingress_frames", stats.lost_before_ingress.get()},
           {"reconciles", counters.reconciles()},

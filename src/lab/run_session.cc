@@ -228,9 +228,13 @@ int run_session(const RunRequest& request) {
     const bool offloads =
         !request.link.up.needs_wire_packets() && !request.link.down.needs_wire_packets();
     build_links(state, command_ns, emulator_ns, offloads);
+    // Outage schedules count from the moment the link comes up.
+    core::DirectionConfig up = request.link.up;
+    core::DirectionConfig down = request.link.down;
+    up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
     lane = std::make_unique<engine::Lane>(
-        make_direction(request.link.up, request, emulator_ns.fd(), kNearPort, kFarPort),
-        make_direction(request.link.down, request, emulator_ns.fd(), kFarPort, kNearPort), clock);
+        make_direction(up, request, emulator_ns.fd(), kNearPort, kFarPort),
+        make_direction(down, request, emulator_ns.fd(), kFarPort, kNearPort), clock);
     lane->start();
 
     if (!request.quiet) {
