@@ -17,21 +17,14 @@
 #include "core/frame.hh"
 #include "core/jitter_delay.hh"
 #include "core/reorder.hh"
+#include "support/stage_sink.hh"
 
 namespace longhaul::core {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Sink final : public PacketOutlet, public DropOutlet {
- public:
-  void accept(const Packet& packet) noexcept override { out.push_back(packet); }
-  void drop(const Packet& packet, DropCause cause) noexcept override {
-    dropped.emplace_back(packet, cause);
-  }
-  std::vector<Packet> out;
-  std::vector<std::pair<Packet, DropCause>> dropped;
-};
+using Sink = test_support::StageSink;
 
 Packet MakePacket(Nanos ts, std::uint64_t seq, std::uint32_t frame_bytes = 1514,
                   std::uint16_t segments = 1) {

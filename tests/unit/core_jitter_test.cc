@@ -19,21 +19,14 @@
 
 #include "core/distribution.hh"
 #include "core/jitter_delay.hh"
+#include "support/stage_sink.hh"
 
 namespace longhaul::core {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Sink final : public PacketOutlet, public DropOutlet {
- public:
-  void accept(const Packet& packet) noexcept override { out.push_back(packet); }
-  void drop(const Packet& packet, DropCause cause) noexcept override {
-    dropped.emplace_back(packet, cause);
-  }
-  std::vector<Packet> out;
-  std::vector<std::pair<Packet, DropCause>> dropped;
-};
+using Sink = test_support::StageSink;
 
 Packet MakePacket(Nanos ts, std::uint64_t seq) {
   Packet packet;

@@ -16,21 +16,14 @@
 #include "core/ecn.hh"
 #include "core/loss.hh"
 #include "core/loss_models.hh"
+#include "support/stage_sink.hh"
 
 namespace longhaul::core {
 namespace {
 
 using namespace std::chrono_literals;
 
-class Sink final : public PacketOutlet, public DropOutlet {
- public:
-  void accept(const Packet& packet) noexcept override { out.push_back(packet); }
-  void drop(const Packet& packet, DropCause cause) noexcept override {
-    dropped.emplace_back(packet, cause);
-  }
-  std::vector<Packet> out;
-  std::vector<std::pair<Packet, DropCause>> dropped;
-};
+using Sink = test_support::StageSink;
 
 Packet MakePacket(Nanos ts, std::uint64_t seq, std::uint16_t segments = 1) {
   Packet packet;
