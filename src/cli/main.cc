@@ -6,7 +6,9 @@
 #include <random>
 #include <sstream>
 
+#include "cli/bench_command.hh"
 #include "cli/commands.hh"
+#include "cli/tune_command.hh"
 #include "io/error.hh"
 #include "lab/run_session.hh"
 
@@ -21,13 +23,18 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "longhaul 0.1.0");
   cli::RunCommand run(app);
   cli::DownCommand down(app);
+  cli::BenchCommand bench(app);
+  cli::TuneCommand tune(app);
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
-    for (const auto* subcommand : app.get_subcommands({}))
+    std::string names;
+    for (const auto* subcommand : app.get_subcommands({})) {
       known |= subcommand->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + subcommand->get_name();
+    }
     if (!known) {
-      std::cerr << "longhaul: unknown command '" << argv[1]
-                << "'; commands are: run, down (see `longhaul --help`)\n";
+      std::cerr << "longhaul: unknown command '" << argv[1] << "'; commands are: " << names
+                << " (see `longhaul --help`)\n";
       return lab::kExitUsage;
     }
   }
@@ -52,6 +59,8 @@ int main(int argc, char** argv) {
   try {
     if (run.selected()) return run.execute();
     if (down.selected()) return down.execute();
+    if (bench.selected()) return bench.execute();
+    if (tune.selected()) return tune.execute();
   } catch (const cli::UsageError& error) {
     std::cerr << "longhaul: " << error.what() << "\n";
     return lab::kExitUsage;

@@ -1,0 +1,28 @@
+#pragma once
+// `longhaul bench client`: agree a test with a server over the control
+// connection, open the data connections, run and sample this side, merge the
+// server's intervals with ours and compute the totals.
+#include <cstdint>
+#include <string>
+
+#include "measure/bench_config.hh"
+#include "measure/bench_result.hh"
+#include "measure/reporter.hh"
+
+namespace longhaul::measure {
+
+struct ClientOptions {
+  std::string host;
+  std::uint16_t port = kDefaultPort;
+  BenchConfig config;
+  std::string version = "longhaul";
+  Nanos connect_timeout = std::chrono::seconds(10);
+  /// Readable when the test should stop early (a SignalWatch); -1 for none.
+  int interrupt_fd = -1;
+};
+
+/// Runs one test. Never throws for a failed test: the result carries `error` and
+/// whatever was measured, and the observer sees on_finish either way.
+BenchResult run_client(const ClientOptions& options, BenchObserver& observer);
+
+}  // namespace longhaul::measure

@@ -1,0 +1,272 @@
+"""Integration tests of the built-in TCP tester, `longhaul bench` (root, real traffic).
+
+The server runs on the host, listening on every address on a port of its own
+choosing (`-p 0`, read back from its first line), with `--once`. Clients run
+either on loopback or inside `longhaul run`, reaching the host at
+$LONGHAUL_REMOTE (198.18.0.0/15). The autouse `longhaul` fixture (conftest.py)
+stops every process a test started and fails a test that leaves anything behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+
+import pytest
+
+from conftest import wait_until
+
+# Per full-size TCP segment: 1448 payload bytes cross the emulated wire as 1538
+# bytes (TCP/IP headers with timestamps, Ethernet header, preamble, FCS, gap).
+WIRE_GOODPUT_CAP = 1448 / 1538
+LISTENING = re.compile(r"listening on port (\d+)")
+
+
+class BenchServer:
+    """`longhaul bench server -p 0 --once` on the host; knows its port once listening."""
+
+    def __init__(self, longhaul, *extra: str):
+        self.process = longhaul.start("bench", "server", "-p", "0", "--once", *extra)
+
+        def port():
+            if self.process.poll() is not None:
+                return -1
+            match = LISTENING.search(self.process.stderr())
+            return int(match.group(1)) if match else None
+
+        self.port = wait_until(port, timeout=10, what="the bench server to listen")
+        assert self.port > 0, f"bench server exited:\n{self.process.output()}"
+
+    def wait(self, timeout: float = 30) -> int:
+        """The server's exit status (it exits by itself after one test)."""
+        return self.process.wait(timeout=timeout)
+
+
+def client_through_link(longhaul, run_flags: list[str], port: int, *client_args: str,
+                        timeout: float = 90):
+    """Runs `longhaul bench client $LONGHAUL_REMOTE` behind an emulated link."""
+    script = 'exec "$0" bench client "$LONGHAUL_REMOTE" "$@"'
+    return longhaul.run("run", "-q", *run_flags, "--", "sh", "-c", script,
+                        str(longhaul.binary), "-p", str(port), *client_args, timeout=timeout)
+
+
+def parse_document(result) -> dict:
+    assert result.stdout.strip(), f"no output; stderr:\n{result.stderr}"
+    doc = json.loads(result.stdout)
+    assert doc["schema"] == "longhaul.bench/1"
+    return doc
+
+
+def sender_totals(doc: dict) -> dict:
+    return doc["end"]["sum_sent"]
+
+
+# --------------------------------------------------------------------------
+# Goodput at a known rate and RTT
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("direction", ["upload", "download"])
+def test_goodput_through_the_link_matches_the_rate(longhaul, direction):
+    rate_bps = 100_000_000
+    server = BenchServer(longhaul)
+    reverse = ["-R"] if direction == "download" else []
+    result = client_through_link(
+        longhaul, ["--rate", "100mbit", "--rtt", "20ms"], server.port,
+        "-t", "6", "-O", "2", "--path-rate", "100mbit", "--seed", "7", "--json", *reverse)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    doc = parse_document(result)
+    assert "error" not in doc, doc["error"]
+
+    start = doc["start"]
+    assert start["seed"] == 7 and start["config"]["seed"] == 7
+    assert start["config"]["reverse"] == (direction == "download")
+    assert start["connecting_to"]["host"].startswith("198.18.")
+    assert start["socket_options"]["client"]["sndbuf"]["autotuning"] is True
+
+    received = doc["end"]["sum_received"]
+    # The omitted 2 s of slow start are left out: about 6 s measured (plus the tail).
+    assert 5.9 <= received["seconds"] <= 8.0, received
+    prediction = rate_bps * WIRE_GOODPUT_CAP
+    ratio = received["bits_per_second"] / prediction
+    print(f"{direction}: goodput {received['bits_per_second'] / 1e6:.2f} Mbit/s "
+          f"= {ratio:.1%} of {prediction / 1e6:.2f} Mbit/s")
+    assert 0.85 <= ratio <= 1.01, f"goodput {ratio:.1%} of {prediction / 1e6:.2f} Mbit/s"
+
+    # The sender's acknowledged bytes tell the same story as the receiver's reads.
+    sent = sender_totals(doc)
+    assert abs(sent["bytes"] - received["bytes"]) <= 0.02 * received["bytes"], (sent, received)
+    assert sent["mean_rtt_us"] >= 20_000, sent
+
+    # Intervals carry both sides; the omitted ones are marked.
+    intervals = doc["intervals"]
+    assert len(intervals) >= 8, len(intervals)
+    assert [i["omitted"] for i in intervals[:2]] == [True, True]
+    sides = {(s["side"], s["role"]) for i in intervals[2:-1] for s in i["streams"]}
+    sender_side = "client" if direction == "upload" else "server"
+    receiver_side = "server" if direction == "upload" else "client"
+    assert sides == {(sender_side, "sender"), (receiver_side, "receiver")}, sides
+
+    # At 20 ms the pipe fills within a few intervals.
+    fill = doc["end"]["time_to_fill"]
+    assert fill["path_rate_bps"] == rate_bps
+    assert fill["reached"] is True and fill["seconds"] <= 4.0, fill
+
+
+# --------------------------------------------------------------------------
+# The window-limited regime: goodput = window / RTT
+# --------------------------------------------------------------------------
+
+
+def test_window_limited_goodput_is_window_over_rtt(longhaul):
+    """A 256 KiB receive buffer at 100 ms RTT on a 200 Mbit/s path.
+
+    Prediction: Linux stores twice the SO_RCVBUF a program asks for (half for
+    its own overhead) and advertises a share of that as the receive window
+    (tcp_adv_win_scale before Linux 6.5; a measured payload-to-truesize ratio
+    since), so the window is known only once the kernel grants it. The sender
+    sees it in TCP_INFO as tcpi_snd_wnd, which the tester reports per interval
+    (snd_wnd_bytes) and on average (end.sum_sent.mean_snd_wnd_bytes). A flow
+    limited by that window delivers one window per round trip:
+    goodput = window / RTT, here ~0.35 MB / 0.1 s, about 28 Mbit/s, far below the
+    200 Mbit/s path. The send buffer autotunes (only SO_RCVBUF is set) and cubic
+    is used so the sender is neither buffer- nor pacing-limited.
+    """
+    rtt_s = 0.100
+    rate_bps = 200_000_000
+    requested = 256 * 1024
+    server = BenchServer(longhaul)
+    result = client_through_link(
+        longhaul, ["--rate", "200mbit", "--rtt", "100ms"], server.port,
+        "-t", "6", "-O", "3", "--rcvbuf", "256KiB", "-C", "cubic", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    doc = parse_document(result)
+    assert "error" not in doc, doc["error"]
+
+    server_rcvbuf = doc["start"]["socket_options"]["server"]["rcvbuf"]
+    assert server_rcvbuf["requested_bytes"] == requested
+    assert server_rcvbuf["autotuning"] is False
+    assert server_rcvbuf["kernel_bytes"] == 2 * requested, server_rcvbuf  # below rmem_max here
+    assert doc["start"]["socket_options"]["server"]["congestion"] == "cubic"
+
+    sent = sender_totals(doc)
+    window = sent["mean_snd_wnd_bytes"]
+    # What the kernel advertises from a 2 x 256 KiB buffer: a share of it, never more.
+    assert 0.25 * 2 * requested <= window <= 2 * requested, window
+    prediction = window * 8 / rtt_s
+    goodput = doc["end"]["sum_received"]["bits_per_second"]
+    print(f"window {window / 1024:.0f} KiB / {rtt_s * 1000:.0f} ms = {prediction / 1e6:.2f} "
+          f"Mbit/s predicted, {goodput / 1e6:.2f} Mbit/s measured "
+          f"({goodput / prediction:.1%})")
+    assert prediction < 0.5 * rate_bps * WIRE_GOODPUT_CAP, "the setup is not window-limited"
+    assert abs(goodput / prediction - 1) <= 0.10, \
+        f"goodput {goodput / 1e6:.2f} Mbit/s vs window/RTT {prediction / 1e6:.2f} Mbit/s"
+    # ... and the tester says so.
+    assert sent["limited_by"]["dominant"] == "rwnd", sent["limited_by"]
+    assert sent["limited_by"]["rwnd_utilization"] >= 0.9, sent["limited_by"]
+
+
+# --------------------------------------------------------------------------
+# Standalone on loopback: parallel, bidirectional, streaming JSON, clamping
+# --------------------------------------------------------------------------
+
+
+def test_bidir_parallel_json_stream_on_loopback(longhaul):
+    server = BenchServer(longhaul)
+    # 1 GiB is above net.core.{w,r}mem_max on any ordinary host: the kernel clamps it.
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", str(server.port), "-t", "2",
+                          "-P", "2", "--bidir", "-i", "0.5", "-w", "1GiB", "--json-stream",
+                          timeout=60)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "end", kinds
+    assert set(kinds[1:-1]) == {"interval"} and len(kinds) >= 5, kinds
+
+    start = events[0]["data"]
+    assert len(start["connected"]) == 4
+    assert [c["direction"] for c in start["connected"]] == ["upload"] * 2 + ["download"] * 2
+    clamp = [w for w in start["warnings"] if "kernel clamped 1 GiB to" in w]
+    assert len(clamp) == 4, start["warnings"]  # both buffers on both sides
+    assert any("net.core.wmem_max=" in w and "disables autotuning" in w for w in clamp), clamp
+    sndbuf = start["socket_options"]["client"]["sndbuf"]
+    assert sndbuf["clamped"] is True and sndbuf["granted_bytes"] == sndbuf["limit_bytes"], sndbuf
+
+    end = events[-1]["data"]
+    for key in ("sum_sent", "sum_received", "sum_sent_bidir_reverse", "sum_received_bidir_reverse"):
+        assert end[key] and end[key]["bytes"] > 0, (key, end[key])
+    assert len(end["streams"]) == 4
+    interval = events[1]["data"]
+    assert {s["side"] for s in interval["streams"]} == {"client", "server"}, interval
+
+
+def test_byte_count_test_ends_after_the_bytes(longhaul):
+    server = BenchServer(longhaul)
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", str(server.port), "-n", "50MB",
+                          "-P", "3", "--json", timeout=60)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    doc = parse_document(result)
+    assert doc["end"]["sum_received"]["bytes"] == 50_000_000
+    assert doc["start"]["config"]["bytes"] == 50_000_000
+
+
+# --------------------------------------------------------------------------
+# Errors and stopping
+# --------------------------------------------------------------------------
+
+
+def test_no_server_is_a_failed_test_with_parseable_json(longhaul):
+    server = BenchServer(longhaul)
+    port = server.port
+    server.process.send_signal(signal.SIGTERM)  # stopping a server is normal: status 0
+    assert server.wait(timeout=10) == 0, server.process.output()
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", str(port), "-t", "1", "--json")
+    assert result.returncode == 1, result.stderr
+    doc = parse_document(result)
+    assert "Connection refused" in doc["error"], doc["error"]
+    assert doc["end"]["sum_received"] is None
+
+
+def test_unknown_congestion_control_names_the_available_ones(longhaul):
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", "9", "-C", "no-such-cc", "-t", "1")
+    assert result.returncode == 1, result.stderr
+    assert "no-such-cc" in result.stderr and "tcp_available_congestion_control" in result.stderr, \
+        result.stderr
+    assert "cubic" in result.stderr or "reno" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["-t", "0"], "-t/--time"),
+    (["-t", "3601"], "-t/--time"),
+    (["-P", "0"], "-P/--parallel"),
+    (["-P", "129"], "-P/--parallel"),
+    (["-w", "256k"], "-w/--window"),
+    (["-i", "0.01"], "-i/--interval"),
+    (["-t", "5", "-n", "1MB"], "-n/--bytes"),
+    (["-R", "--bidir"], "--bidir"),
+    (["--pacing-rate", "10mbps"], "--pacing-rate"),
+])
+def test_usage_errors_exit_2_naming_the_flag(longhaul, flags, named):
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", "9", *flags)
+    assert result.returncode == 2, result.stderr
+    assert named in result.stderr, result.stderr
+
+
+def test_interrupted_client_stops_both_sides(longhaul):
+    server = BenchServer(longhaul)
+    client = longhaul.start("bench", "client", "127.0.0.1", "-p", str(server.port), "-t", "60",
+                            "-i", "0.2")
+    # The first interval line means the test is running.
+    wait_until(lambda: client.poll() is not None or "[  1]" in client.stdout(), timeout=15,
+               what="the first interval")
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=10) == 130, client.output()
+    assert "interrupted" in client.stderr(), client.output()
+    # The server hears of it and, with --once, exits reporting the failed test.
+    assert server.wait(timeout=10) == 1, server.process.output()
+    assert "client aborted the test" in server.process.stdout(), server.process.output()
