@@ -77,6 +77,24 @@ void BufferArena::release(BufferHandle handle) noexcept {
   const std::size_t offset = std::size_t{handle} * kAlignment;
   const std::size_t chunk = offset / chunk_bytes_;
   --live_allocations_;
+  // The newest allocation given back at once (a frame the models dropped on
+  // arrival) is taken off the bump pointer. Otherwise a burst of arrival drops
+  // would leave chunks mostly empty but pinned by the few frames admitted
+  // between the drops, and the arena would run out at a fraction of its size.
+  if (offset == last_offset_ && chunk == current_chunk_ &&
+      offset + last_size_ == chunk * chunk_bytes_ + bump_) {
+    bump_ -= last_size_;
+    used_in_chunk_[chunk] -= last_size_;
+    bytes_in_use_ -= last_size_;
+    last_offset_ = SIZE_MAX;
+    if (--live_in_chunk_[chunk] == 0) {
+      // Nothing else lives here: the whole open chunk starts over.
+      bytes_in_use_ -= used_in_chunk_[chunk];
+      used_in_chunk_[chunk] = 0;
+      bump_ = 0;
+    }
+    return;
+  }
   if (--live_in_chunk_[chunk] == 0) {
     bytes_in_use_ -= used_in_chunk_[chunk];
     used_in_chunk_[chunk] = 0;
