@@ -55,6 +55,14 @@ RunCommand::RunCommand(CLI::App& app) {
   text_option(c, "--overhead", flags_.overhead,
               "Per-packet link-layer overhead counted by the rate (default 24B: Ethernet "
               "preamble, FCS, inter-frame gap)");
+  text_option(c, "--qdisc", flags_.qdisc,
+              "Queue discipline at the bottleneck: droptail (default), drophead, red, codel "
+              "(RFC 8289, target 5ms interval 100ms) or pie (RFC 8033, target 15ms); needs --rate");
+  c->add_flag("--ecn", flags_.ecn,
+              "With --qdisc red|codel|pie: mark ECN-capable packets CE instead of dropping them");
+  text_option(c, "--cell", flags_.cell,
+              "Cell framing counted by the rate, SIZE/PAYLOAD bytes (53/48 = ATM): each packet "
+              "plus --overhead is carried in whole cells");
   text_option(c, "--jitter", flags_.jitter,
               "Delay variation, each way (normal: standard deviation; uniform: half-width)");
   text_option(c, "--jitter-up", flags_.jitter_up, "Jitter command -> remote");

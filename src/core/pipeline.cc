@@ -12,6 +12,7 @@ constexpr std::uint64_t kStreamDuplicate = 2;
 constexpr std::uint64_t kStreamCorrupt = 3;
 constexpr std::uint64_t kStreamDelay = 4;
 constexpr std::uint64_t kStreamReorder = 5;
+constexpr std::uint64_t kStreamQueue = 6;
 constexpr std::uint32_t kMinFrameBytes = 60;  // Ethernet minimum without FCS
 }  // namespace
 
@@ -39,7 +40,8 @@ JitterDelayConfig DirectionConfig::jitter_config() const {
 bool DirectionConfig::needs_wire_packets() const noexcept {
   return loss > 0.0 || loss_model.needs_wire_packets() || duplicate.needs_wire_packets() ||
          corrupt.needs_wire_packets() || reorder.probability > 0.0 ||
-         (has_jitter() && jitter_mode == JitterMode::reordering);
+         (has_jitter() && jitter_mode == JitterMode::reordering) ||
+         (rate_bps != 0 && qdisc.needs_wire_packets());
 }
 
 Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
@@ -50,7 +52,17 @@ Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
       counters_(counters),
       cloner_(cloner),
       loss_(config.effective_loss(), derive_seed(config.seed, kStreamLoss), bytes),
-      rate_queue_(config.rate_bps, config.queue, capacity_packets) {
+      rate_queue_(config.rate_bps, config.queue, capacity_packets, config.qdisc,
+                  derive_seed(config.seed, kStreamQueue), bytes) {
+  if (config.rate_bps != 0 && config.qdisc.ecn &&
+      config.qdisc.discipline != QueueDiscipline::drop_tail &&
+      config.qdisc.discipline != QueueDiscipline::drop_head && bytes == nullptr) {
+    throw std::invalid_argument("ECN marking needs access to packet bytes");
+  }
+  if (config.cell_bytes != 0 &&
+      (config.cell_payload_bytes == 0 || config.cell_payload_bytes > config.cell_bytes)) {
+    throw std::invalid_argument("cell framing needs 0 < payload <= cell size");
+  }
   if (config.duplicate.probability > 0.0) {
     if (cloner == nullptr) throw std::invalid_argument("duplication needs a packet cloner");
     PacketCloner& counting_cloner = *this;
@@ -89,7 +101,17 @@ Pipeline::~Pipeline() = default;
 
 std::uint32_t Pipeline::wire_bytes(std::uint32_t l2_bytes, std::uint16_t segments) const noexcept {
   const std::uint32_t padded = std::max(l2_bytes, kMinFrameBytes * segments);
-  return padded + config_.overhead_bytes * segments;
+  if (config_.cell_bytes == 0) return padded + config_.overhead_bytes * segments;
+  // Cells per wire packet: ceil((packet + overhead) / payload). A super-frame's
+  // segments are taken as equal (the first `extra` one byte longer).
+  const std::uint32_t count = std::max<std::uint32_t>(segments, 1);
+  const std::uint32_t each = padded / count;
+  const std::uint32_t extra = padded % count;
+  const std::uint32_t payload = config_.cell_payload_bytes;
+  const auto cells = [&](std::uint32_t bytes) {
+    return (bytes + config_.overhead_bytes + payload - 1) / payload;
+  };
+  return (cells(each + 1) * extra + cells(each) * (count - extra)) * config_.cell_bytes;
 }
 
 void Pipeline::push(const Packet& packet) noexcept {

@@ -33,7 +33,13 @@ struct DirectionConfig {
   std::uint64_t rate_bps = 0;  ///< bottleneck rate; 0 = unlimited
   QueueBound queue;            ///< bottleneck queue limit
   std::uint32_t overhead_bytes =
-      24;                  ///< per wire packet: preamble+SFD 8, FCS 4, inter-frame gap 12
+      24;  ///< per wire packet: preamble+SFD 8, FCS 4, inter-frame gap 12
+  /// Cell framing (ATM-style): when cell_bytes != 0, each wire packet (frame plus
+  /// overhead_bytes) is carried in ceil(bytes / cell_payload_bytes) cells of
+  /// cell_bytes each (ATM: 53/48). 0 = no cells.
+  std::uint32_t cell_bytes = 0;
+  std::uint32_t cell_payload_bytes = 0;
+  QueueConfig qdisc;       ///< queue discipline (drop-tail by default) and ECN marking
   double loss = 0.0;       ///< independent loss probability per wire packet
   std::uint64_t seed = 0;  ///< seed of this direction's random streams
 
@@ -76,8 +82,8 @@ class PipelineEgress {
 class Pipeline final : private PacketOutlet, private DropOutlet, private PacketCloner {
  public:
   /// capacity_packets bounds each internal ring. `cloner` is required when
-  /// duplication is configured, `bytes` when corruption or ECN marking is
-  /// (std::invalid_argument otherwise).
+  /// duplication is configured, `bytes` when corruption or ECN marking (netem's
+  /// or the queue discipline's) is (std::invalid_argument otherwise).
   Pipeline(const DirectionConfig& config, std::size_t capacity_packets, PipelineEgress& egress,
            DirectionCounters& counters, PacketCloner* cloner = nullptr,
            PacketBytes* bytes = nullptr);
@@ -101,7 +107,8 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   const RateQueue& rate_queue() const noexcept { return rate_queue_; }
 
   /// Wire bytes of a frame's wire packets: l2 bytes padded to the Ethernet
-  /// minimum, plus the per-packet overhead.
+  /// minimum, plus the per-packet overhead, rounded up to whole cells when cell
+  /// framing is set (a super-frame's bytes split evenly over its segments).
   std::uint32_t wire_bytes(std::uint32_t l2_bytes, std::uint16_t segments) const noexcept;
 
  private:

@@ -36,6 +36,7 @@ std::string flag_error(const char* flag, const std::string& detail) {
 
 namespace {
 std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec);
+std::string apply_queue_discipline(const LinkFlags& flags, LinkSpec& spec);
 }  // namespace
 
 core::QueueBound default_queue(std::uint64_t rate_bps, Nanos rtt) {
@@ -176,6 +177,9 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     }
   }
   if (auto error = apply_impairments(flags, spec); !error.empty()) return fail<LinkSpec>(error);
+  if (auto error = apply_queue_discipline(flags, spec); !error.empty()) {
+    return fail<LinkSpec>(error);
+  }
   return core::Parsed<LinkSpec>{spec, {}};
 }
 
@@ -283,6 +287,7 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
   const bool rate_flags[2] = {flags.rate || flags.rate_up, flags.rate || flags.rate_down};
   const bool loss_flags[2] = {flags.loss || flags.loss_up, flags.loss || flags.loss_down};
   const bool queue_flags[2] = {flags.queue || flags.queue_up, flags.queue || flags.queue_down};
+  bool default_queue_pending[2] = {false, false};
   for (int i = 0; i < 2; ++i) {
     core::DirectionConfig& config = *configs[i];
     config.correlation_model = model;
@@ -364,9 +369,8 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
         // netem's rate counts the packet plus the given overhead (0 by default).
         config.overhead_bytes =
             static_cast<std::uint32_t>(std::max(0, netem.packet_overhead.value_or(0)));
-        if (!queue_flags[i]) {
-          config.queue = default_queue(config.rate_bps, spec.up.delay + spec.down.delay);
-        }
+        // Sized after both directions' delays are known (the other line may set one).
+        default_queue_pending[i] = !queue_flags[i];
       }
       if (netem.limit_packets && config.rate_bps != 0) {
         if (queue_flags[i]) return both("the queue limit", "--queue");
@@ -392,8 +396,82 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
       return "--loss and a netem loss model both given: give one";
     }
   }
+  for (int i = 0; i < 2; ++i) {
+    if (default_queue_pending[i] && configs[i]->queue.max_packets == 0) {
+      configs[i]->queue = default_queue(configs[i]->rate_bps, spec.up.delay + spec.down.delay);
+    }
+  }
   if (flags.distribution && !spec.up.has_jitter() && !spec.down.has_jitter()) {
     return "--distribution shapes the jitter: add --jitter (e.g. --jitter 5ms)";
+  }
+  return {};
+}
+
+/// Applies --qdisc, --ecn and --cell (after the rates are known, --netem's included).
+std::string apply_queue_discipline(const LinkFlags& flags, LinkSpec& spec) {
+  core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
+  const bool any_rate = spec.up.rate_bps != 0 || spec.down.rate_bps != 0;
+  core::QueueConfig qdisc;
+  if (flags.qdisc) {
+    static constexpr core::QueueDiscipline kAll[] = {
+        core::QueueDiscipline::drop_tail, core::QueueDiscipline::drop_head,
+        core::QueueDiscipline::red, core::QueueDiscipline::codel, core::QueueDiscipline::pie};
+    bool known = false;
+    for (const auto discipline : kAll) {
+      if (*flags.qdisc == core::queue_discipline_name(discipline)) {
+        qdisc.discipline = discipline;
+        known = true;
+      }
+    }
+    if (!known) {
+      return fmt::format(
+          "--qdisc {}: unknown queue discipline; use droptail (the default), drophead, red, "
+          "codel or pie",
+          *flags.qdisc);
+    }
+    if (!any_rate) {
+      return fmt::format(
+          "--qdisc {}: a queue discipline manages the queue in front of a rate limit; add --rate",
+          *flags.qdisc);
+    }
+  }
+  if (flags.ecn) {
+    const auto discipline = qdisc.discipline;
+    if (discipline != core::QueueDiscipline::red && discipline != core::QueueDiscipline::codel &&
+        discipline != core::QueueDiscipline::pie) {
+      return "--ecn: only the red, codel and pie disciplines mark; add --qdisc red|codel|pie "
+             "(netem-style ECN for random loss is --netem \"loss 1% ecn\")";
+    }
+    qdisc.ecn = true;
+  }
+  std::uint32_t cell_bytes = 0;
+  std::uint32_t cell_payload = 0;
+  if (flags.cell) {
+    const std::string& text = *flags.cell;
+    const auto slash = text.find('/');
+    const auto number = [](std::string_view part, std::uint32_t& value) {
+      const auto* end = part.data() + part.size();
+      const auto result = std::from_chars(part.data(), end, value);
+      return !part.empty() && result.ec == std::errc() && result.ptr == end;
+    };
+    if (slash == std::string::npos ||
+        !number(std::string_view(text).substr(0, slash), cell_bytes) ||
+        !number(std::string_view(text).substr(slash + 1), cell_payload)) {
+      return fmt::format("--cell {}: give SIZE/PAYLOAD in bytes, e.g. 53/48 for ATM", text);
+    }
+    if (cell_payload == 0 || cell_payload > cell_bytes || cell_bytes > 65536) {
+      return fmt::format(
+          "--cell {}: a cell carries 1..SIZE payload bytes (SIZE at most 65536), e.g. 53/48", text);
+    }
+    if (!any_rate) {
+      return fmt::format("--cell {}: cell framing is what the rate counts; add --rate", text);
+    }
+  }
+  for (core::DirectionConfig* config : configs) {
+    if (config->rate_bps == 0) continue;
+    config->qdisc = qdisc;
+    config->cell_bytes = cell_bytes;
+    config->cell_payload_bytes = cell_payload;
   }
   return {};
 }
@@ -439,6 +517,13 @@ std::string describe(const core::DirectionConfig& config) {
       text += fmt::format(", queue {} packets", config.queue.max_packets);
     if (config.queue.max_delay.count() != 0) {
       text += fmt::format(", queue {}", core::format_duration(config.queue.max_delay));
+    }
+    if (config.qdisc.discipline != core::QueueDiscipline::drop_tail) {
+      text += fmt::format(", {}{}", core::queue_discipline_name(config.qdisc.discipline),
+                          config.qdisc.ecn ? " with ECN" : "");
+    }
+    if (config.cell_bytes != 0) {
+      text += fmt::format(", cells {}/{}", config.cell_bytes, config.cell_payload_bytes);
     }
   } else {
     text += ", rate unlimited";

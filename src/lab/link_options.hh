@@ -19,6 +19,10 @@ struct LinkFlags {
   std::optional<std::string> loss, loss_up, loss_down;
   std::optional<std::string> queue, queue_up, queue_down;
   std::optional<std::string> overhead;
+  // Queue discipline and framing (docs/impairments.md, "Queue disciplines").
+  std::optional<std::string> qdisc;  ///< droptail|drophead|red|codel|pie
+  bool ecn = false;                  ///< the discipline marks ECT packets CE instead of dropping
+  std::optional<std::string> cell;   ///< "SIZE/PAYLOAD", e.g. "53/48" (ATM)
   // Impairments beyond delay, rate and loss (docs/impairments.md).
   std::optional<std::string> jitter, jitter_up, jitter_down;
   std::optional<std::string> distribution;       ///< uniform|normal|pareto|paretonormal|FILE.dist

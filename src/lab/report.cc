@@ -15,6 +15,29 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config) {
                          {"overhead_bytes", config.overhead_bytes},
                          {"queue", queue},
                          {"seed", config.seed}};
+  if (config.rate_bps != 0) {
+    json["qdisc"] = {{"discipline", core::queue_discipline_name(config.qdisc.discipline)},
+                     {"ecn", config.qdisc.ecn}};
+    if (config.qdisc.discipline == core::QueueDiscipline::red) {
+      const auto red = core::red_thresholds(config.rate_bps, config.queue, config.qdisc.red);
+      json["qdisc"]["red"] = {{"min_bytes", red.min_bytes},
+                              {"max_bytes", red.max_bytes},
+                              {"max_probability", config.qdisc.red.max_probability},
+                              {"weight", config.qdisc.red.weight}};
+    } else if (config.qdisc.discipline == core::QueueDiscipline::codel) {
+      json["qdisc"]["codel"] = {{"target_ns", config.qdisc.codel.target.count()},
+                                {"interval_ns", config.qdisc.codel.interval.count()}};
+    } else if (config.qdisc.discipline == core::QueueDiscipline::pie) {
+      json["qdisc"]["pie"] = {{"target_ns", config.qdisc.pie.target.count()},
+                              {"tupdate_ns", config.qdisc.pie.tupdate.count()},
+                              {"alpha", config.qdisc.pie.alpha},
+                              {"beta", config.qdisc.pie.beta}};
+    }
+  }
+  if (config.cell_bytes != 0) {
+    json["cell"] = {{"cell_bytes", config.cell_bytes},
+                    {"payload_bytes", config.cell_payload_bytes}};
+  }
   if (config.has_jitter()) {
     json["jitter"] = {
         {"jitter_ns", config.jitter.count()},
