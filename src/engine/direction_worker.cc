@@ -76,14 +76,18 @@ void DirectionWorker::ingest_one(const RxSlot& slot, Nanos now) noexcept {
   pipeline_.push(packet);
 }
 
-std::size_t DirectionWorker::ingest(Nanos now) noexcept {
+std::size_t DirectionWorker::ingest() noexcept {
   std::size_t total = 0;
   for (int batch = 0; batch < kMaxBatchesPerPass; ++batch) {
     const std::size_t got = ingress_.receive(slots_);
+    if (got == 0) break;
+    // Arrival time is read after the frames are in hand: read before, a thread
+    // paused in between would stamp frames that arrived during the pause with
+    // an earlier time and release them early by the length of the pause.
+    const Nanos now = clock_.now();
     for (std::size_t i = 0; i < got; ++i) ingest_one(slots_[i], now);
     total += got;
     if (got < slots_.size()) break;
-    now = clock_.now();
   }
   return total;
 }
@@ -133,7 +137,7 @@ bool DirectionWorker::flush() noexcept {
 }
 
 std::size_t DirectionWorker::poll_once() noexcept {
-  const std::size_t received = ingest(clock_.now());
+  const std::size_t received = ingest();
   pipeline_.advance(clock_.now());
   flush();
   // Port statistics cost a syscall: read them every so often, not every pass.

@@ -61,7 +61,7 @@ class DirectionWorker final : private core::PipelineEgress {
  private:
   void transmit(const core::Packet& packet) noexcept override;
   void discard(const core::Packet& packet, core::DropCause cause) noexcept override;
-  std::size_t ingest(Nanos now) noexcept;
+  std::size_t ingest() noexcept;
   void ingest_one(const RxSlot& slot, Nanos now) noexcept;
   /// Sends pending frames; false when the egress is full.
   bool flush() noexcept;
