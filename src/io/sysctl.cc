@@ -9,6 +9,7 @@
 
 #include "io/error.hh"
 #include "io/fd.hh"
+#include "io/text_file.hh"
 
 namespace longhaul::io {
 
@@ -66,19 +67,9 @@ void write_sysctl(const std::string& key, const std::string& value) {
 
 std::string read_sysctl(const std::string& key) {
   const std::string path = sysctl_path(key);
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) throw_errno("open(O_RDONLY)", path);
-  std::string text;
-  char chunk[4096];
-  for (;;) {
-    const ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("read", path);
-    }
-    if (got == 0) break;
-    text.append(chunk, static_cast<std::size_t>(got));
-  }
+  const std::optional<std::string> contents = read_text_file(path);
+  if (!contents) throw_error("open(O_RDONLY)", path, ENOENT);
+  const std::string& text = *contents;
   const std::string_view whitespace = " \t\r\n";
   const std::size_t first = text.find_first_not_of(whitespace);
   if (first == std::string::npos) return {};

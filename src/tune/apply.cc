@@ -20,6 +20,7 @@
 #include "io/netns.hh"
 #include "io/route_query.hh"
 #include "io/sysctl.hh"
+#include "io/text_file.hh"
 #include "tune/inspect.hh"
 
 namespace longhaul::tune {
@@ -68,25 +69,6 @@ class StateLock {
  private:
   io::Fd fd_;
 };
-
-std::optional<std::string> read_file(const std::string& path) {
-  const io::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return std::nullopt;
-    io::throw_errno("open", path);
-  }
-  std::string text;
-  char chunk[4096];
-  for (;;) {
-    const ssize_t got = ::read(fd.get(), chunk, sizeof chunk);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      io::throw_errno("read", path);
-    }
-    if (got == 0) return text;
-    text.append(chunk, static_cast<std::size_t>(got));
-  }
-}
 
 void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp";
@@ -273,7 +255,7 @@ ApplyResult apply(const std::vector<Recommendation>& rows, const TuneRequest& re
   // Save before writing anything: a crash half-way still leaves what revert needs.
   const std::string path =
       std::string(kTuneStateDir) + "/" + state_file_name(request.target, request.netns);
-  const std::optional<std::string> old_text = read_file(path);
+  const std::optional<std::string> old_text = io::read_text_file(path);
   SavedState state;
   state.target = request.target;
   state.netns = request.netns;
@@ -329,7 +311,7 @@ RevertResult revert(const TuneRequest& request) {
   const StateLock lock;
   const std::string path =
       std::string(kTuneStateDir) + "/" + state_file_name(request.target, request.netns);
-  const std::optional<std::string> text = read_file(path);
+  const std::optional<std::string> text = io::read_text_file(path);
   if (!text) {
     result.message = "nothing to revert: no saved state for " + target_text(request);
     return result;
