@@ -60,6 +60,12 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config) {
   return json;
 }
 
+nlohmann::json direction_model_json(const core::Pipeline& pipeline) {
+  return {{"ecn_marked_frames", pipeline.rate_queue().ecn_marked() + pipeline.loss().ecn_marked()},
+          {"aqm_dropped_frames", pipeline.rate_queue().aqm_dropped()},
+          {"outage_dropped_frames", pipeline.loss().scheduled_drops()}};
+}
+
 nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
                                     const engine::WorkerStats& stats) {
   nlohmann::json dropped = nlohmann::json::object();

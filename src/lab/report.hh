@@ -15,6 +15,9 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config);
 /// JSON of one direction's counters and engine statistics.
 nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
                                     const engine::WorkerStats& stats);
+/// What the models did besides dropping (ECN marks, AQM decisions); read only
+/// once the direction's thread has stopped (the stages' own counters are plain).
+nlohmann::json direction_model_json(const core::Pipeline& pipeline);
 /// Human table of both directions' counters.
 std::string counters_table(const engine::Lane& lane, bool detailed);
 

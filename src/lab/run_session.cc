@@ -293,6 +293,11 @@ int run_session(const RunRequest& request) {
                                       lane->worker(engine::Direction::up).stats())},
           {"down", direction_stats_json(lane->counters(engine::Direction::down),
                                         lane->worker(engine::Direction::down).stats())}}}};
+    // The threads have stopped, so the stages' own counters can be read.
+    for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
+      json["directions"][engine::direction_name(direction)]["models"] =
+          direction_model_json(lane->worker(direction).pipeline());
+    }
     if (*request.json_path == "-") {
       std::cout << json.dump(2) << std::endl;
     } else {

@@ -556,3 +556,26 @@ def test_corruption_is_caught_by_udp_checksums(longhaul, tmp_path):
     assert missing <= errors <= missing + 20, (missing, errors)
     assert stats["link"]["down"]["corrupt_probability"] == pytest.approx(p)
     check_reconciles(stats)
+
+
+def test_outage_drops_are_reported_as_such_in_the_model_counters(longhaul, tmp_path):
+    # Nothing but an outage can lose packets here, so every loss drop in each
+    # direction must be an outage drop in that direction's model counters.
+    json_path = tmp_path / "run.json"
+    result = longhaul.run("run", "-q", "--rtt", "10ms", "--outage", "1s+500ms", "--json",
+                          str(json_path), "--", *ping_command(300, "0.01"), timeout=60)
+    assert result.returncode in (0, 1), result.stderr + result.stdout[-2000:]
+    summary = parse_summary(result.stdout)
+    lost_probes = summary["sent"] - summary["received"]
+    stats = read_json(json_path)
+    total_outage = 0
+    for name in ("up", "down"):
+        direction = stats["directions"][name]
+        models = direction["models"]
+        assert models["outage_dropped_frames"] == direction["dropped"]["loss"]["packets"], direction
+        assert models["aqm_dropped_frames"] == 0 and models["ecn_marked_frames"] == 0, models
+        total_outage += models["outage_dropped_frames"]
+    # Half a second of 100 probes/s: each lost probe was dropped going up or its reply coming down.
+    assert lost_probes > 0, summary
+    assert lost_probes <= total_outage, (lost_probes, total_outage)
+    check_reconciles(stats)
