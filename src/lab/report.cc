@@ -121,6 +121,10 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
                             core::drop_cause_name(static_cast<core::DropCause>(i)),
                             counters.dropped_packets[index], counters.dropped_bytes[index]);
       }
+      if (counters.packets_duplicated != 0) {
+        text += fmt::format("      duplicated: {} packets, {} bytes\n", counters.packets_duplicated,
+                            counters.bytes_duplicated);
+      }
       if (const auto lost = stats.lost_before_ingress.get(); lost != 0) {
         text +=
             fmt::format("      lost before ingress (kernel socket buffer full): {} frames\n", lost);

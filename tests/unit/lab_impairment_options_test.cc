@@ -17,6 +17,7 @@
 
 #include "core/random.hh"
 #include "lab/link_options.hh"
+#include "support/link_flags.hh"
 
 namespace longhaul::lab {
 namespace {
@@ -24,23 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 using core::Nanos;
 
-core::Parsed<LinkSpec> Resolve(const LinkFlags& flags, std::uint64_t random_seed = 1) {
-  return resolve_link(flags, random_seed);
-}
-
-// Passes when resolving failed with an error that contains every phrase.
-testing::AssertionResult FailsNaming(const LinkFlags& flags,
-                                     std::initializer_list<std::string_view> phrases) {
-  const auto spec = Resolve(flags);
-  if (spec) return testing::AssertionFailure() << "resolved without an error";
-  for (const std::string_view phrase : phrases) {
-    if (spec.error.find(phrase) == std::string::npos) {
-      return testing::AssertionFailure()
-             << "error \"" << spec.error << "\" lacks \"" << phrase << "\"";
-    }
-  }
-  return testing::AssertionSuccess() << spec.error;
-}
+using test_support::FailsNaming;
+using test_support::Resolve;
 
 // A direction nobody configured: no delay, jitter or impairment at all.
 void ExpectUntouched(const core::DirectionConfig& c) {

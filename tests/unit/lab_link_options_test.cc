@@ -1,6 +1,7 @@
 // lab::resolve_link and friends: from the link flags a user typed to the two
 // directions' models, with errors that name the flag.
 #include "lab/link_options.hh"
+#include "support/link_flags.hh"
 
 #include <gtest/gtest.h>
 
@@ -18,23 +19,8 @@ namespace {
 using namespace std::chrono_literals;
 using core::Nanos;
 
-core::Parsed<LinkSpec> Resolve(const LinkFlags& flags, std::uint64_t random_seed = 1) {
-  return resolve_link(flags, random_seed);
-}
-
-// Passes when resolving failed with an error that contains every phrase.
-testing::AssertionResult FailsNaming(const LinkFlags& flags,
-                                     std::initializer_list<std::string_view> phrases) {
-  const auto spec = Resolve(flags);
-  if (spec) return testing::AssertionFailure() << "resolved without an error";
-  for (const std::string_view phrase : phrases) {
-    if (spec.error.find(phrase) == std::string::npos) {
-      return testing::AssertionFailure()
-             << "error \"" << spec.error << "\" lacks \"" << phrase << "\"";
-    }
-  }
-  return testing::AssertionSuccess();
-}
+using test_support::FailsNaming;
+using test_support::Resolve;
 
 // Wire bytes of a full-size packet: 1514-byte frame + 8 preamble + 4 FCS + 12 gap.
 constexpr std::uint64_t kFullPacket = 1514 + 8 + 4 + 12;
