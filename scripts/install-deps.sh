@@ -11,10 +11,12 @@ PACKAGES=(
   nlohmann-json3-dev    # JSON output and state files
   libfmt-dev            # formatting
   libmnl-dev            # rtnetlink message building
+  libtomlplusplus-dev   # topology files (TOML, with line and column of every key)
   libgtest-dev libgmock-dev libbenchmark-dev
   # run time and tests: real traffic through real namespaces
   iproute2 iputils-ping iperf3 procps kmod
   python3 python3-pytest
+  tshark                # tests read the pcap files `longhaul capture` writes
 )
 
 missing=()
@@ -35,5 +37,7 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # iperf3 asks whether to start a system-wide daemon; we start our own servers.
 echo "iperf3 iperf3/start_daemon boolean false" | "${SUDO[@]}" debconf-set-selections 2>/dev/null || true
+# tshark asks whether non-root users may capture; longhaul captures as root itself.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | "${SUDO[@]}" debconf-set-selections 2>/dev/null || true
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -38,6 +38,7 @@ class DownCommand {
  private:
   CLI::App* command_;
   bool all_ = false;
+  std::string lab_;
 };
 
 }  // namespace longhaul::cli

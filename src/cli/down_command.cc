@@ -3,17 +3,22 @@
 #include <iostream>
 
 #include "cli/commands.hh"
+#include "lab/lab_session.hh"
+#include "lab/lab_state.hh"
 #include "lab/run_session.hh"
 #include "lab/run_state.hh"
 
 namespace longhaul::cli {
 
 DownCommand::DownCommand(CLI::App& app) {
-  command_ = app.add_subcommand("down", "Remove what crashed or killed runs left behind");
+  command_ = app.add_subcommand("down", "Take a lab down; remove what crashed runs and labs left");
   command_->footer(
-      "Removes the namespaces, links, processes and state (under /run/longhaul) of every run\n"
-      "whose longhaul process is gone. Live runs are left alone unless --all is given.");
-  command_->add_flag("--all", all_, "Also tear down runs whose longhaul process is still alive");
+      "With a lab name, takes that lab down. Without one, takes down the lab that is up (if\n"
+      "exactly one is) and removes the namespaces, links, processes and state (under\n"
+      "/run/longhaul) of every run or lab whose longhaul process is gone. Live runs are left\n"
+      "alone unless --all is given; --all also takes down every lab.");
+  command_->add_option("lab", lab_, "The lab to take down");
+  command_->add_flag("--all", all_, "Also tear down live runs, and every lab");
 }
 
 int DownCommand::execute() {
@@ -30,6 +35,31 @@ int DownCommand::execute() {
       std::cout << fmt::format("removed stale run {} (pid {} is gone)\n", state.id(), state.pid);
       ++removed;
     }
+  }
+  for (const auto& state : lab::sweep_stale_labs()) {
+    std::cout << fmt::format("removed lab {} (its engine, pid {}, was gone)\n", state.name,
+                             state.pid);
+    ++removed;
+  }
+  std::vector<lab::LabState> labs;
+  if (!lab_.empty()) {
+    labs.push_back(lab::choose_lab(lab_));
+  } else if (all_) {
+    labs = lab::list_labs();
+  } else if (const auto live = lab::list_labs(); live.size() == 1) {
+    labs = live;
+  } else if (live.size() > 1) {
+    std::string names;
+    for (const auto& state : live) names += (names.empty() ? "" : ", ") + state.name;
+    throw UsageError(
+        fmt::format("several labs are up ({}): name the one to take down, or use --all", names));
+  }
+  for (const auto& state : labs) {
+    lab::lab_down(state);
+    std::cout << fmt::format("took down lab {}\n", state.name);
+    ++removed;
+  }
+  if (!all_) {
     for (const auto& state : lab::list_runs()) {
       std::cout << fmt::format("left live run {} (pid {}); use --all to remove it\n", state.id(),
                                state.pid);

@@ -8,6 +8,7 @@
 
 #include "cli/bench_command.hh"
 #include "cli/commands.hh"
+#include "cli/lab_commands.hh"
 #include "cli/tune_command.hh"
 #include "io/error.hh"
 #include "lab/run_session.hh"
@@ -16,12 +17,17 @@ int main(int argc, char** argv) {
   using namespace longhaul;
   CLI::App app{
       "longhaul: a long-fat-network (WAN) emulator.\n"
-      "Runs a command over an emulated link with per-direction delay, rate and loss.\n"
+      "Runs a command over an emulated link, or brings up a multi-site lab from a topology\n"
+      "file, with per-direction delay, jitter, rate, queue, loss and more.\n"
       "Addresses come from 198.18.0.0/15 and 2001:2::/48 (benchmarking ranges).",
       "longhaul"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "longhaul 0.1.0");
   cli::RunCommand run(app);
+  cli::UpCommand up(app);
+  cli::StatusCommand status(app);
+  cli::ExecCommand exec(app, false);
+  cli::ExecCommand shell(app, true);
   cli::DownCommand down(app);
   cli::BenchCommand bench(app);
   cli::TuneCommand tune(app);
@@ -58,6 +64,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (run.selected()) return run.execute();
+    if (up.selected()) return up.execute();
+    if (status.selected()) return status.execute();
+    if (exec.selected()) return exec.execute();
+    if (shell.selected()) return shell.execute();
     if (down.selected()) return down.execute();
     if (bench.selected()) return bench.execute();
     if (tune.selected()) return tune.execute();

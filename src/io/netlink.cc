@@ -281,6 +281,29 @@ void Netlink::create_veth(const std::string& name, const std::string& peer_name,
   execute(request, "RTM_NEWLINK veth", name + " peer " + peer_name);
 }
 
+void Netlink::create_bridge(const std::string& name) {
+  check_ifname(name);
+  nlmsghdr* request = start_request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+  auto* link = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(request, sizeof(ifinfomsg)));
+  link->ifi_family = AF_UNSPEC;
+  mnl_attr_put_strz(request, IFLA_IFNAME, name.c_str());
+  nlattr* link_info = mnl_attr_nest_start(request, IFLA_LINKINFO);
+  mnl_attr_put_strz(request, IFLA_INFO_KIND, "bridge");
+  nlattr* info_data = mnl_attr_nest_start(request, IFLA_INFO_DATA);
+  mnl_attr_put_u32(request, IFLA_BR_STP_STATE, 0);
+  mnl_attr_put_u8(request, IFLA_BR_MCAST_SNOOPING, 0);
+  mnl_attr_nest_end(request, info_data);
+  mnl_attr_nest_end(request, link_info);
+  execute(request, "RTM_NEWLINK bridge", name);
+}
+
+void Netlink::set_master(const std::string& name, const std::string& bridge) {
+  const int bridge_index = link_index(bridge);
+  modify_link(name, "RTM_NEWLINK master " + bridge, 0, 0, [bridge_index](nlmsghdr* request) {
+    mnl_attr_put_u32(request, IFLA_MASTER, static_cast<std::uint32_t>(bridge_index));
+  });
+}
+
 int Netlink::link_index(const std::string& name) {
   check_ifname(name);
   nlmsghdr* request = start_request(RTM_GETLINK, 0);

@@ -32,6 +32,11 @@ class Netlink {
 
   /// Creates veth pair name <-> peer_name here, the peer directly in namespace peer_ns_fd if >= 0.
   void create_veth(const std::string& name, const std::string& peer_name, int peer_ns_fd = -1);
+  /// Creates a software layer-2 switch (a Linux bridge) called `name`: no spanning tree (ports
+  /// forward as soon as they are up) and no multicast snooping (IPv6 neighbour discovery floods).
+  void create_bridge(const std::string& name);
+  /// Makes `name` a port of bridge `bridge`.
+  void set_master(const std::string& name, const std::string& bridge);
   /// The ifindex of `name` (SystemError with ENODEV if there is no such link).
   int link_index(const std::string& name);
   /// True if a link called `name` exists in this socket's namespace.

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,6 +85,15 @@ pid_t spawn(const SpawnRequest& request) {
     ::signal(SIGTERM, SIG_DFL);
     ::signal(SIGPIPE, SIG_DFL);
     if (request.netns_fd >= 0 && ::setns(request.netns_fd, CLONE_NEWNET) != 0) fail(1);
+    if (!request.etc_binds.empty()) {
+      // A private mount namespace, so the binds are seen by this command only; mounts are made
+      // slave first so nothing propagates back to the host.
+      if (::unshare(CLONE_NEWNS) != 0) fail(6);
+      if (::mount("", "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0) fail(7);
+      for (const auto& [source, target] : request.etc_binds) {
+        if (::mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0) fail(7);
+      }
+    }
     if (request.drop_to) {
       const auto& who = *request.drop_to;
       if (::setgroups(who.groups.size(), who.groups.data()) != 0) fail(2);
@@ -102,9 +112,9 @@ pid_t spawn(const SpawnRequest& request) {
   if (got == static_cast<ssize_t>(sizeof report)) {
     int status = 0;
     ::waitpid(pid, &status, 0);
-    static constexpr const char* kSteps[] = {"",       "setns",  "setgroups",
-                                             "setgid", "setuid", "execvp"};
-    throw_error(kSteps[report[0] >= 1 && report[0] <= 5 ? report[0] : 5], request.argv[0],
+    static constexpr const char* kSteps[] = {"",       "setns",  "setgroups", "setgid",
+                                             "setuid", "execvp", "unshare",   "mount"};
+    throw_error(kSteps[report[0] >= 1 && report[0] <= 7 ? report[0] : 5], request.argv[0],
                 report[1]);
   }
   return pid;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace longhaul::io {
@@ -22,6 +23,9 @@ struct SpawnRequest {
   std::vector<std::string> argv;       ///< argv[0] is looked up in PATH
   std::vector<std::string> extra_env;  ///< "NAME=value" added to the environment
   int netns_fd = -1;                   ///< network namespace to enter, or -1
+  /// Files bind-mounted over /etc files in a private mount namespace, as `ip netns exec` does
+  /// with /etc/netns/NAME/*: {"/etc/netns/lh-lab-site/hosts", "/etc/hosts"}.
+  std::vector<std::pair<std::string, std::string>> etc_binds;
   std::optional<Credentials> drop_to;  ///< become this user before exec
 };
 

@@ -26,6 +26,7 @@
 #include "io/sysctl.hh"
 #include "lab/report.hh"
 #include "lab/run_state.hh"
+#include "lab/supervise.hh"
 
 namespace longhaul::lab {
 
@@ -36,14 +37,6 @@ using namespace std::chrono_literals;
 constexpr const char* kCommandLink = "eth0";
 constexpr const char* kNearPort = "near";  // emulator side of the command's veth
 constexpr const char* kFarPort = "far";    // emulator side of the host's veth
-
-/// Signals that end a run, blocked in every thread so the main thread takes them in order.
-sigset_t run_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (const int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD}) sigaddset(&set, signal);
-  return set;
-}
 
 /// Removes the run's resources when it goes out of scope, however the scope ends.
 class RunGuard {
@@ -114,33 +107,6 @@ engine::DirectionSetup make_direction(const core::DirectionConfig& config,
   return setup;
 }
 
-/// Waits for the child, forwarding termination requests. Returns the exit
-/// status to report and sets `signal_received` when longhaul itself was told to stop.
-int supervise(pid_t child, int& signal_received) {
-  const sigset_t signals = run_signals();
-  using Clock = std::chrono::steady_clock;
-  std::optional<Clock::time_point> kill_at;
-  for (;;) {
-    int status = 0;
-    const pid_t done = ::waitpid(child, &status, WNOHANG);
-    if (done == child) return io::shell_status(status);
-    if (kill_at && Clock::now() >= *kill_at) {
-      ::kill(child, SIGKILL);
-      kill_at.reset();
-    }
-    const timespec timeout{0, 200'000'000};
-    siginfo_t info{};
-    const int signal = ::sigtimedwait(&signals, &info, &timeout);
-    if (signal <= 0 || signal == SIGCHLD) continue;
-    signal_received = signal;
-    // A Ctrl-C from the terminal already reached the command (same process
-    // group); forward only what was sent to longhaul alone.
-    const bool from_terminal = signal == SIGINT && info.si_code == SI_KERNEL;
-    if (!from_terminal) ::kill(child, signal == SIGINT ? SIGINT : SIGTERM);
-    if (!kill_at) kill_at = Clock::now() + (signal == SIGINT ? 10s : 5s);
-  }
-}
-
 /// Peak resident memory of this process (the emulator), in bytes.
 long max_rss_bytes() {
   rusage usage{};
@@ -204,13 +170,7 @@ int run_session(const RunRequest& request) {
   // Block the run's signals before any thread exists, so every thread inherits
   // the mask and only supervise() takes them; a Ctrl-C during setup waits
   // until the guard can clean up.
-  const sigset_t signals = run_signals();
-  sigset_t previous;
-  ::pthread_sigmask(SIG_BLOCK, &signals, &previous);
-  struct RestoreMask {
-    sigset_t mask;
-    ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-  } restore{previous};
+  const BlockRunSignals block_signals;
 
   sweep_stale_runs();
   RunGuard guard(claim_run(::getpid()));

@@ -2,7 +2,7 @@
 
 These tests create real network namespaces, veths and traffic, so they need
 root. Every test is wrapped by an autouse fixture that checks the host is
-left exactly as found: no lh-* namespace, no lh-* link, no run state file,
+left exactly as found: no lh-* namespace, no lh-* link, no run or lab state file,
 no stray iperf3 and no process of a command a test started. When something
 is left, the fixture cleans up with `longhaul down --all` (so later tests
 start clean) and fails the test that left it.
@@ -31,6 +31,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NETNS_DIR = Path("/run/netns")
 STATE_DIR = Path("/run/longhaul/runs")
+LAB_STATE_DIR = Path("/run/longhaul/labs")
+ETC_NETNS_DIR = Path("/etc/netns")
 # Variables that make longhaul drop the command to the invoking user; a test
 # suite started under sudo must not pass them on by accident.
 SUDO_VARIABLES = ("SUDO_UID", "SUDO_GID", "SUDO_USER", "SUDO_COMMAND")
@@ -110,10 +112,15 @@ def lh_links() -> list[str]:
 
 
 def state_files() -> list[str]:
-    try:
-        return sorted(p.name for p in STATE_DIR.glob("*.json"))
-    except FileNotFoundError:
-        return []
+    """Run and lab state files, and the per-namespace /etc directories labs write."""
+    found = []
+    for directory, pattern in ((STATE_DIR, "*.json"), (LAB_STATE_DIR, "*.json"),
+                               (LAB_STATE_DIR, "*.log"), (ETC_NETNS_DIR, "lh-*")):
+        try:
+            found += [str(p) for p in directory.glob(pattern)]
+        except FileNotFoundError:
+            pass
+    return sorted(found)
 
 
 def _proc_cmdline(pid: int) -> Optional[list[str]]:

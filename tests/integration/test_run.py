@@ -330,7 +330,7 @@ def test_sigkill_then_down_removes_the_stale_run(longhaul):
     # A killed longhaul cannot clean up: the run is still there.
     assert name in lh_netns()
     assert f"lh-{run_id}" in lh_links()
-    assert f"{run_id}.json" in state_files()
+    assert f"/run/longhaul/runs/{run_id}.json" in state_files()
 
     result = longhaul.down()
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,145 @@
+#include "cli/lab_commands.hh"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <random>
+
+#include "cli/commands.hh"
+#include "core/units.hh"
+#include "io/text_file.hh"
+#include "lab/lab_session.hh"
+#include "lab/run_session.hh"
+
+namespace longhaul::cli {
+
+namespace {
+
+/// Bytes the kernel says it can give without swapping (MemAvailable), 0 if unknown.
+std::uint64_t available_memory_bytes() {
+  try {
+    const std::string meminfo = io::read_text_file("/proc/meminfo").value_or("");
+    const auto at = meminfo.find("MemAvailable:");
+    if (at == std::string::npos) return 0;
+    return std::stoull(meminfo.substr(at + 13)) * 1024;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+UpCommand::UpCommand(CLI::App& app) {
+  command_ = app.add_subcommand("up", "Bring up a multi-site lab from a topology file");
+  command_->footer(
+      "Builds one network namespace per site, the lanes between them (each direction with its\n"
+      "own impairments, the same parameters as `longhaul run`) and the switches, then leaves an\n"
+      "engine process running until `longhaul down`. Site names resolve inside the lab.\n\n"
+      "Example:\n"
+      "  longhaul up examples/four-sites.toml\n"
+      "  longhaul exec japan -- ping -c 3 california\n"
+      "  longhaul down\n"
+      "See docs/topology.md for the file format and docs/labs.md for the commands.");
+  command_->add_option("file", file_, "Topology file (TOML)")->required()->type_name("FILE");
+  command_->add_option("--name", name_, "Lab name (default: the file's name = ..., or its stem)");
+  command_->add_option("--spin", spin_,
+                       "Busy-poll this long before each release for accuracy (default 200us)");
+  command_->add_flag("--check", check_only_, "Only check the file and print the plan");
+  command_->add_flag("-q,--quiet", quiet_, "Print nothing when the lab is up");
+}
+
+int UpCommand::execute() {
+  std::random_device random;
+  const std::uint64_t seed = (std::uint64_t{random()} << 32) | random();
+  lab::LabDefinition definition;
+  try {
+    definition = lab::load_lab_definition(file_, name_, seed);
+    if (const std::uint64_t available = available_memory_bytes(); available != 0) {
+      lab::check_lab_fits(definition, available);
+    }
+  } catch (const lab::TopologyError& error) {
+    throw UsageError(error.what());
+  }
+  const auto spin = core::parse_duration(spin_);
+  if (!spin) throw UsageError("--spin: " + spin.error);
+  if (check_only_) {
+    std::cout << fmt::format("{}: lab '{}' is valid: {} sites, {} switches, {} lanes\n", file_,
+                             definition.topology.name, definition.topology.sites.size(),
+                             definition.topology.switches.size(), definition.topology.lanes.size());
+    for (std::size_t l = 0; l < definition.lanes.size(); ++l) {
+      const auto& lane = definition.topology.lanes[l];
+      std::cout << fmt::format("  lane {} ({} -> {})\n    up:   {}\n    down: {}\n", lane.name,
+                               lane.a, lane.b, lab::describe(definition.lanes[l].up),
+                               lab::describe(definition.lanes[l].down));
+    }
+    return 0;
+  }
+  lab::UpRequest request;
+  request.lab = std::move(definition);
+  request.spin = *spin;
+  request.quiet = quiet_;
+  const lab::LabState state = lab::lab_up(request);
+  if (!quiet_) {
+    std::cout << lab::lab_status_text(state)
+              << fmt::format(
+                     "\nRun programs in a site: longhaul exec SITE -- COMMAND (or longhaul shell "
+                     "SITE);\nsite names resolve there. Take the lab down with: longhaul down {}\n",
+                     state.name);
+  }
+  return 0;
+}
+
+StatusCommand::StatusCommand(CLI::App& app) {
+  command_ = app.add_subcommand("status", "Show labs and runs: sites, addresses, lanes, counters");
+  command_->add_option("lab", lab_, "The lab to show (default: every lab)");
+  command_->add_flag("--json", json_, "Machine-readable output (schema longhaul.lab/1)");
+}
+
+int StatusCommand::execute() {
+  std::vector<lab::LabState> labs;
+  if (!lab_.empty()) {
+    labs.push_back(lab::choose_lab(lab_));
+  } else {
+    labs = lab::list_labs();
+  }
+  if (json_) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& state : labs) out.push_back(lab::lab_status_json(state));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (labs.empty()) std::cout << "no lab is up\n";
+  for (std::size_t i = 0; i < labs.size(); ++i) {
+    std::cout << (i == 0 ? "" : "\n") << lab::lab_status_text(labs[i]);
+  }
+  return 0;
+}
+
+ExecCommand::ExecCommand(CLI::App& app, bool shell) : shell_(shell) {
+  if (shell) {
+    command_ = app.add_subcommand("shell", "Open your shell inside a lab site");
+  } else {
+    command_ = app.add_subcommand("exec", "Run a command inside a lab site");
+    command_->footer(
+        "Runs COMMAND in the site's network namespace, as the invoking user under sudo, with\n"
+        "the lab's /etc/hosts so site names resolve. $LONGHAUL_SITE, $LONGHAUL_LAB,\n"
+        "$LONGHAUL_LOCAL and $LONGHAUL_LOCAL6 describe where it runs. The exit status is the\n"
+        "command's own.\n\n"
+        "Example: longhaul exec japan -- iperf3 -c california");
+  }
+  command_->add_option("site", site_, "Site name")->required();
+  command_->add_option("--lab", lab_, "Lab name (default: the only lab that is up)");
+  if (!shell) {
+    command_->add_option("command", argv_, "Command and arguments (after --)")->required();
+  }
+}
+
+int ExecCommand::execute() {
+  lab::ExecRequest request;
+  request.lab = lab_;
+  request.site = site_;
+  if (!shell_) request.command = argv_;
+  return lab::lab_exec(request);
+}
+
+}  // namespace longhaul::cli

@@ -1,0 +1,521 @@
+#include "lab/lab_session.hh"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "core/topology.hh"
+#include "engine/clock.hh"
+#include "engine/lane.hh"
+#include "engine/socket_ports.hh"
+#include "io/error.hh"
+#include "io/ethtool.hh"
+#include "io/fd.hh"
+#include "io/netlink.hh"
+#include "io/netns.hh"
+#include "io/packet_socket.hh"
+#include "io/process.hh"
+#include "io/sysctl.hh"
+#include "io/text_file.hh"
+#include "lab/report.hh"
+#include "lab/run_session.hh"
+#include "lab/run_state.hh"
+#include "lab/supervise.hh"
+
+namespace longhaul::lab {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string switch_bridge(std::size_t index) {
+  return fmt::format("sw{}", index);
+}
+/// The engine's port at lane `lane`'s end `end` ('a' or 'b').
+std::string engine_port(std::size_t lane, char end) {
+  return fmt::format("l{}{}", lane, end);
+}
+/// The bridge port facing the engine's port, when the end is a switch.
+std::string switch_port(std::size_t lane, char end) {
+  return fmt::format("l{}{}s", lane, end);
+}
+
+/// Removes the lab on scope exit unless dismissed (the engine process then owns it).
+class LabGuard {
+ public:
+  explicit LabGuard(LabState state) : state_(std::move(state)) {}
+  LabGuard(const LabGuard&) = delete;
+  LabGuard& operator=(const LabGuard&) = delete;
+  ~LabGuard() {
+    if (armed_) tear_down_lab(state_);
+  }
+  LabState& state() { return state_; }
+  void dismiss() { armed_ = false; }
+
+ private:
+  LabState state_;
+  bool armed_ = true;
+};
+
+nlohmann::json describe_lab(const core::LabPlan& plan, const LabDefinition& lab) {
+  nlohmann::json sites = nlohmann::json::array();
+  for (const auto& site : plan.sites) {
+    nlohmann::json interfaces = nlohmann::json::array();
+    for (const auto& interface : site.interfaces) {
+      interfaces.push_back({{"ifname", interface.ifname},
+                            {"ipv4", core::format_ipv4(interface.ipv4)},
+                            {"ipv6", core::format_ipv6(interface.ipv6)},
+                            {"lane", plan.lanes[interface.lane].name},
+                            {"subnet", plan.segments[interface.segment].name}});
+    }
+    sites.push_back({{"name", site.name},
+                     {"netns", site_netns(plan.name, site.name)},
+                     {"forwards", site.forwards},
+                     {"interfaces", interfaces}});
+  }
+  nlohmann::json subnets = nlohmann::json::array();
+  for (const auto& segment : plan.segments) {
+    subnets.push_back({{"name", segment.name},
+                       {"ipv4", core::format_ipv4(segment.ipv4.network) + "/" +
+                                    std::to_string(segment.ipv4.length)},
+                       {"ipv6", core::format_ipv6(segment.ipv6.network) + "/" +
+                                    std::to_string(segment.ipv6.length)}});
+  }
+  nlohmann::json lanes = nlohmann::json::array();
+  for (std::size_t l = 0; l < plan.lanes.size(); ++l) {
+    const auto& lane = lab.topology.lanes[l];
+    lanes.push_back({{"name", lane.name},
+                     {"a", lane.a},
+                     {"b", lane.b},
+                     {"ports", {{"a", engine_port(l, 'a')}, {"b", engine_port(l, 'b')}}},
+                     {"up", describe(lab.lanes[l].up)},
+                     {"down", describe(lab.lanes[l].down)},
+                     {"seed", lab.lanes[l].seed},
+                     {"config",
+                      {{"up", direction_config_json(lab.lanes[l].up)},
+                       {"down", direction_config_json(lab.lanes[l].down)}}}});
+  }
+  return {{"sites", sites},     {"switches", plan.switches},
+          {"subnets", subnets}, {"lanes", lanes},
+          {"seed", lab.seed},   {"emulator_netns", emulator_netns(plan.name)}};
+}
+
+void write_hosts_file(const std::string& netns, const core::SitePlan& site,
+                      const std::string& lab_name) {
+  const std::string dir = etc_netns_dir(netns);
+  fs::create_directories(dir);
+  std::string text =
+      "# written by longhaul for lab " + lab_name + "\n127.0.0.1 localhost\n::1 localhost\n";
+  for (const auto& host : site.hosts) {
+    text +=
+        fmt::format("{} {} {}.{}\n", core::format_ipv4(host.ipv4), host.name, host.name, lab_name);
+    text +=
+        fmt::format("{} {} {}.{}\n", core::format_ipv6(host.ipv6), host.name, host.name, lab_name);
+  }
+  std::ofstream out(dir + "/hosts");
+  out << text;
+  if (!out) io::throw_errno("write", dir + "/hosts");
+}
+
+/// Everything but the engine: namespaces, links, switches, addresses, routes, settings.
+void build_lab(const core::LabPlan& plan, const LabDefinition& lab) {
+  io::Netns emulator = io::Netns::create(emulator_netns(plan.name));
+  emulator.release();  // the state file and tear_down_lab own it from here
+  io::run_in_netns(emulator.fd(), [] {
+    // The emulator's ports carry frames only: no addresses, no router solicitations, no MLD.
+    io::write_sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+    io::write_sysctl("net.ipv6.conf.default.disable_ipv6", "1");
+  });
+  io::Netlink emu = io::Netlink::open_in(emulator.fd());
+  for (std::size_t s = 0; s < plan.switches.size(); ++s) {
+    emu.create_bridge(switch_bridge(s));
+    emu.set_link_up(switch_bridge(s));
+  }
+
+  std::vector<io::Netns> sites;
+  for (const auto& site : plan.sites) {
+    io::Netns netns = io::Netns::create(site_netns(plan.name, site.name));
+    netns.release();
+    io::run_in_netns(netns.fd(), [&site] {
+      // Replies may come back on another interface than requests left (routed layouts):
+      // strict reverse-path filtering would drop them.
+      io::write_sysctl("net.ipv4.conf.all.rp_filter", "0");
+      io::write_sysctl("net.ipv4.conf.default.rp_filter", "0");
+      io::write_sysctl("net.ipv6.conf.default.accept_ra", "0");
+      io::write_sysctl("net.ipv6.conf.all.accept_ra", "0");
+      if (site.forwards) {
+        io::write_sysctl("net.ipv4.ip_forward", "1");
+        io::write_sysctl("net.ipv6.conf.all.forwarding", "1");
+        // Multi-homed: answer ARP only for the address of the interface asked on.
+        io::write_sysctl("net.ipv4.conf.all.arp_ignore", "1");
+        io::write_sysctl("net.ipv4.conf.all.arp_announce", "2");
+      }
+    });
+    io::Netlink::open_in(netns.fd()).set_link_up("lo");
+    sites.push_back(std::move(netns));
+  }
+
+  // Lanes: each end is a veth whose engine side stays in the emulator's namespace.
+  for (std::size_t l = 0; l < plan.lanes.size(); ++l) {
+    const auto& lane = plan.lanes[l];
+    for (const auto& [end, which] : {std::pair{&lane.a, 'a'}, std::pair{&lane.b, 'b'}}) {
+      const std::string port = engine_port(l, which);
+      if (end->is_site) {
+        const auto& site = plan.sites[end->index];
+        emu.create_veth(port, site.interfaces[end->interface].ifname, sites[end->index].fd());
+      } else {
+        emu.create_veth(port, switch_port(l, which));
+        emu.set_master(switch_port(l, which), switch_bridge(end->index));
+        emu.set_link_up(switch_port(l, which));
+      }
+      emu.set_link_up(port);
+    }
+    // Random per-packet decisions need wire-sized frames: the sender into each engine port
+    // segments in its own stack instead of handing over 64 KiB super-frames.
+    const auto& link = lab.lanes[l];
+    for (const auto& [end, needs] : {std::pair{&lane.a, link.up.needs_wire_packets()},
+                                     std::pair{&lane.b, link.down.needs_wire_packets()}}) {
+      if (!needs) continue;
+      if (end->is_site) {
+        const std::string ifname = plan.sites[end->index].interfaces[end->interface].ifname;
+        io::run_in_netns(sites[end->index].fd(),
+                         [&] { io::set_segmentation_offloads(ifname, false); });
+      } else {
+        const std::string ifname = switch_port(l, end == &lane.a ? 'a' : 'b');
+        io::run_in_netns(emulator.fd(), [&] { io::set_segmentation_offloads(ifname, false); });
+      }
+    }
+  }
+
+  // Addresses, routes and names, site by site.
+  for (std::size_t i = 0; i < plan.sites.size(); ++i) {
+    const auto& site = plan.sites[i];
+    io::Netlink netlink = io::Netlink::open_in(sites[i].fd());
+    for (const auto& interface : site.interfaces) {
+      io::run_in_netns(sites[i].fd(), [&] {
+        io::write_sysctl("net.ipv6.conf." + interface.ifname + ".accept_ra", "0");
+        io::write_sysctl("net.ipv4.conf." + interface.ifname + ".rp_filter", "0");
+      });
+      const auto& segment = plan.segments[interface.segment];
+      netlink.add_address(interface.ifname, core::format_ipv4(interface.ipv4) + "/" +
+                                                std::to_string(segment.ipv4.length));
+      netlink.add_address(interface.ifname, core::format_ipv6(interface.ipv6) + "/" +
+                                                std::to_string(segment.ipv6.length));
+      netlink.set_link_up(interface.ifname);
+    }
+    for (const auto& route : site.routes) {
+      const auto& segment = plan.segments[route.segment];
+      const std::string& out = site.interfaces[route.out_interface].ifname;
+      netlink.add_route(
+          core::format_ipv4(segment.ipv4.network) + "/" + std::to_string(segment.ipv4.length),
+          core::format_ipv4(route.gateway_ipv4), out);
+      netlink.add_route(
+          core::format_ipv6(segment.ipv6.network) + "/" + std::to_string(segment.ipv6.length),
+          core::format_ipv6(route.gateway_ipv6), out);
+    }
+    write_hosts_file(sites[i].name(), site, plan.name);
+  }
+}
+
+engine::DirectionSetup make_direction(const core::DirectionConfig& config, core::Nanos spin,
+                                      int emulator_fd, const std::string& from,
+                                      const std::string& to) {
+  engine::DirectionSetup setup;
+  setup.config = config;
+  const BufferPlan plan = plan_buffers(config, kLabAssumedRateBps);
+  setup.options.arena_bytes = plan.arena_bytes;
+  setup.options.capacity_packets = plan.capacity_packets;
+  setup.options.spin = spin;
+  io::run_in_netns(emulator_fd, [&] {
+    setup.ingress = std::make_unique<engine::SocketIngress>(
+        io::PacketSocket::open(from, io::PacketSocket::Role::receive));
+    setup.egress = std::make_unique<engine::SocketEgress>(
+        io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
+  });
+  return setup;
+}
+
+nlohmann::json live_counters(const std::vector<std::unique_ptr<engine::Lane>>& lanes,
+                             const LabDefinition& lab, double uptime_s) {
+  nlohmann::json json = {{"uptime_s", uptime_s}, {"lanes", nlohmann::json::object()}};
+  for (std::size_t l = 0; l < lanes.size(); ++l) {
+    nlohmann::json lane;
+    for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
+      lane[engine::direction_name(direction)] =
+          direction_stats_json(lanes[l]->counters(direction), lanes[l]->worker(direction).stats());
+    }
+    json["lanes"][lab.topology.lanes[l].name] = lane;
+  }
+  return json;
+}
+
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << text;
+    if (!out) return;
+  }
+  ::rename(temporary.c_str(), path.c_str());
+}
+
+/// The engine process: runs every lane until told to stop, then removes the lab. Never returns.
+[[noreturn]] void run_engine(LabState state, const LabDefinition& lab, core::Nanos spin,
+                             int ready_fd) {
+  ::setsid();
+  ::prctl(PR_SET_NAME, "longhaul-lab", 0, 0, 0);
+  // Detach from the terminal: the log keeps what the engine has to say.
+  const int log = ::open(state.log_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null >= 0) ::dup2(null, STDIN_FILENO);
+  if (log >= 0) {
+    ::dup2(log, STDOUT_FILENO);
+    ::dup2(log, STDERR_FILENO);
+  }
+  std::string failure;
+  std::vector<std::unique_ptr<engine::Lane>> lanes;
+  engine::MonotonicClock clock;
+  try {
+    const io::Netns emulator = io::Netns::open(emulator_netns(state.name));
+    const core::Nanos origin = clock.now();
+    for (std::size_t l = 0; l < lab.lanes.size(); ++l) {
+      core::DirectionConfig up = lab.lanes[l].up;
+      core::DirectionConfig down = lab.lanes[l].down;
+      // Outage schedules count from the moment the lab comes up.
+      up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
+      lanes.push_back(std::make_unique<engine::Lane>(
+          make_direction(up, spin, emulator.fd(), engine_port(l, 'a'), engine_port(l, 'b')),
+          make_direction(down, spin, emulator.fd(), engine_port(l, 'b'), engine_port(l, 'a')),
+          clock));
+    }
+    for (auto& lane : lanes) lane->start();
+    state.pid = ::getpid();
+    state.start_time = process_start_time(state.pid);
+    save_lab(state);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  if (!failure.empty()) {
+    for (auto& lane : lanes) lane->stop();
+    tear_down_lab(state);
+    [[maybe_unused]] auto written = ::write(ready_fd, failure.data(), failure.size());
+    ::_exit(1);
+  }
+  [[maybe_unused]] auto written = ::write(ready_fd, "ok", 2);
+  ::close(ready_fd);
+
+  const sigset_t signals = run_signals();
+  const auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    const double uptime =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    write_atomically(state.counters_path(), live_counters(lanes, lab, uptime).dump() + "\n");
+    const timespec timeout{1, 0};
+    const int signal = ::sigtimedwait(&signals, nullptr, &timeout);
+    if (signal > 0 && signal != SIGCHLD) {
+      std::cerr << fmt::format("longhaul lab {}: signal {}, stopping\n", state.name, signal);
+      break;
+    }
+  }
+  for (auto& lane : lanes) lane->stop();
+  tear_down_lab(state);
+  ::_exit(0);
+}
+
+}  // namespace
+
+LabState lab_up(const UpRequest& request) {
+  check_privileges();
+  const LabDefinition& lab = request.lab;
+  const std::string& name = lab.topology.name;
+  // Signals wait until the guard can clean up, here and in the engine process.
+  const BlockRunSignals block_signals;
+  sweep_stale_labs();
+
+  std::vector<std::string> namespaces;
+  for (const auto& site : lab.topology.sites) namespaces.push_back(site_netns(name, site.name));
+  namespaces.push_back(emulator_netns(name));
+  LabGuard guard(claim_lab(name, ::getpid(), lab.path, namespaces));
+  const auto plan = core::plan_lab(lab.topology, guard.state().slot);
+  if (!plan) throw TopologyError(lab.path + ": " + plan.error.message);
+  guard.state().description = describe_lab(*plan, lab);
+  save_lab(guard.state());
+  build_lab(*plan, lab);
+
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) io::throw_errno("pipe2", "lab engine status pipe");
+  io::Fd read_end(pipe_fds[0]);
+  io::Fd write_end(pipe_fds[1]);
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) io::throw_errno("fork", "lab engine");
+  if (pid == 0) {
+    read_end.reset();
+    run_engine(guard.state(), lab, request.spin, write_end.release());
+  }
+  write_end.reset();
+  std::string reply;
+  char buffer[512];
+  for (;;) {
+    const ssize_t got = ::read(read_end.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    reply.append(buffer, static_cast<std::size_t>(got));
+  }
+  if (reply != "ok") {
+    // The engine cleaned up after itself if it could say why; reap it either way.
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    throw std::runtime_error(
+        fmt::format("the lab's engine process failed to start: {}",
+                    reply.empty() ? "it died without a word (see dmesg)" : reply));
+  }
+  guard.dismiss();
+  return *find_lab(name);
+}
+
+LabState choose_lab(const std::string& name) {
+  if (!name.empty()) {
+    if (auto state = find_lab(name)) return *state;
+    std::string up;
+    for (const auto& lab : list_labs()) up += (up.empty() ? "" : ", ") + lab.name;
+    throw std::runtime_error(fmt::format("no lab named '{}' is up{}", name,
+                                         up.empty() ? " (no lab is up)" : " (up: " + up + ")"));
+  }
+  const auto labs = list_labs();
+  if (labs.empty()) {
+    throw std::runtime_error("no lab is up: start one with `longhaul up examples/four-sites.toml`");
+  }
+  if (labs.size() > 1) {
+    std::string up;
+    for (const auto& lab : labs) up += (up.empty() ? "" : ", ") + lab.name;
+    throw std::runtime_error(fmt::format("several labs are up ({}): name one with --lab NAME", up));
+  }
+  return labs.front();
+}
+
+void lab_down(const LabState& state) {
+  if (lab_is_alive(state)) {
+    ::kill(state.pid, SIGTERM);
+    // The engine removes the lab itself; wait for it (bounded), then make sure.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (lab_is_alive(state) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);  // polling another process's exit, bounded above
+    }
+    if (lab_is_alive(state)) ::kill(state.pid, SIGKILL);
+  }
+  tear_down_lab(state);
+}
+
+int lab_exec(const ExecRequest& request) {
+  check_privileges();
+  const LabState state = choose_lab(request.lab);
+  const auto& sites = state.description.at("sites");
+  const auto site = std::find_if(sites.begin(), sites.end(), [&](const nlohmann::json& s) {
+    return s.at("name").get<std::string>() == request.site;
+  });
+  if (site == sites.end()) {
+    std::string names;
+    for (const auto& s : sites)
+      names += (names.empty() ? "" : ", ") + s.at("name").get<std::string>();
+    throw std::runtime_error(
+        fmt::format("lab '{}' has no site '{}' (sites: {})", state.name, request.site, names));
+  }
+  const std::string netns_name = site->at("netns").get<std::string>();
+  const BlockRunSignals block_signals;
+  const io::Netns netns = io::Netns::open(netns_name);
+
+  io::SpawnRequest spawn;
+  spawn.argv = request.command;
+  if (spawn.argv.empty()) {
+    const char* shell = std::getenv("SHELL");
+    spawn.argv.emplace_back(shell != nullptr && *shell != '\0' ? shell : "/bin/sh");
+  }
+  spawn.netns_fd = netns.fd();
+  const std::string hosts = etc_netns_dir(netns_name) + "/hosts";
+  if (fs::exists(hosts)) spawn.etc_binds.emplace_back(hosts, "/etc/hosts");
+  const auto& first = site->at("interfaces").at(0);
+  spawn.extra_env = {"LONGHAUL_LAB=" + state.name, "LONGHAUL_SITE=" + request.site,
+                     "LONGHAUL_LOCAL=" + first.at("ipv4").get<std::string>(),
+                     "LONGHAUL_LOCAL6=" + first.at("ipv6").get<std::string>()};
+  spawn.drop_to = io::sudo_invoker();
+  const pid_t child = io::spawn(spawn);
+  int signal_received = 0;
+  const int status = supervise(child, signal_received);
+  if (signal_received != 0 && signal_received != SIGINT) return 128 + signal_received;
+  return status;
+}
+
+nlohmann::json lab_status_json(const LabState& state) {
+  nlohmann::json json = {{"schema", kLabSchema},         {"name", state.name},
+                         {"file", state.file},           {"pid", state.pid},
+                         {"alive", lab_is_alive(state)}, {"lab", state.description}};
+  try {
+    std::ifstream in(state.counters_path());
+    if (in) json["counters"] = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    // Being rewritten or cut short: status shows no counters this time.
+  }
+  return json;
+}
+
+std::string lab_status_text(const LabState& state) {
+  const nlohmann::json json = lab_status_json(state);
+  const auto& lab = state.description;
+  std::string text = fmt::format("lab {} from {}: {}", state.name, state.file,
+                                 lab_is_alive(state) ? fmt::format("up (engine pid {})", state.pid)
+                                                     : "ENGINE GONE (run `longhaul down`)");
+  if (json.contains("counters")) {
+    text += fmt::format(", up {:.0f} s", json["counters"].value("uptime_s", 0.0));
+  }
+  text += "\n\nsite            interface  address          address (IPv6)          lane\n";
+  for (const auto& site : lab.at("sites")) {
+    bool first = true;
+    for (const auto& interface : site.at("interfaces")) {
+      text += fmt::format(
+          "{:<15} {:<10} {:<16} {:<23} {}\n", first ? site.at("name").get<std::string>() : "",
+          interface.at("ifname").get<std::string>(), interface.at("ipv4").get<std::string>(),
+          interface.at("ipv6").get<std::string>(), interface.at("lane").get<std::string>());
+      first = false;
+    }
+  }
+  text += "\nlane            a -> b (up)                  packets up/down        dropped up/down\n";
+  for (const auto& lane : lab.at("lanes")) {
+    const std::string name = lane.at("name").get<std::string>();
+    std::string packets = "-";
+    std::string dropped = "-";
+    if (json.contains("counters") && json["counters"]["lanes"].contains(name)) {
+      const auto& counters = json["counters"]["lanes"][name];
+      const auto count = [&](const char* direction, const char* field) {
+        return counters[direction].value(field, std::uint64_t{0});
+      };
+      const auto drops = [&](const char* direction) {
+        std::uint64_t total = 0;
+        for (const auto& [cause, value] : counters[direction]["dropped"].items()) {
+          total += value.value("packets", std::uint64_t{0});
+        }
+        return total;
+      };
+      packets = fmt::format("{}/{}", count("up", "packets_out"), count("down", "packets_out"));
+      dropped = fmt::format("{}/{}", drops("up"), drops("down"));
+    }
+    text += fmt::format("{:<15} {:<28} {:<22} {}\n", name,
+                        lane.at("a").get<std::string>() + " -> " + lane.at("b").get<std::string>(),
+                        packets, dropped);
+    text += fmt::format("{:<15}   up:   {}\n{:<15}   down: {}\n", "",
+                        lane.at("up").get<std::string>(), "", lane.at("down").get<std::string>());
+  }
+  return text;
+}
+
+}  // namespace longhaul::lab

@@ -1,0 +1,57 @@
+#pragma once
+// Labs: `longhaul up FILE` builds every site's namespace, the lanes and switches, and leaves an
+// engine process running them until `longhaul down`.
+//
+//   site netns lh-LAB-SITE            emulator netns lh-LAB.emu
+//   eth0 <-veth-> l0a ==[lane 0 engine]== l0b <-veth-> l0bs ─┐ bridge "sw0" (switch)
+//   eth0 <-veth-> l1a ==[lane 1 engine]== l1b <-veth-> l1bs ─┘
+//
+// A switch is a Linux bridge inside the emulator's namespace: it learns MAC addresses and floods
+// the unknown, so a frame between two remote sites leaves one lane's engine, crosses the bridge
+// and enters the other lane's engine: both lanes' impairments apply (compound delay).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hh"
+#include "lab/lab_state.hh"
+#include "lab/topology_file.hh"
+
+namespace longhaul::lab {
+
+struct UpRequest {
+  LabDefinition lab;
+  core::Nanos spin{std::chrono::microseconds(200)};
+  bool quiet = false;
+};
+
+/// Builds the lab and starts its engine process; returns once traffic flows (the engine runs
+/// on in the background). Throws, after removing everything, when the lab cannot be built.
+LabState lab_up(const UpRequest& request);
+
+/// The lab named `name`, or the only lab when `name` is empty. Throws std::runtime_error naming
+/// the labs that are up when the choice is not clear.
+LabState choose_lab(const std::string& name);
+
+/// Stops the lab's engine (SIGTERM, then SIGKILL after `grace`) and removes everything.
+void lab_down(const LabState& state);
+
+struct ExecRequest {
+  std::string lab;  ///< empty: the only lab
+  std::string site;
+  std::vector<std::string> command;  ///< empty: the user's $SHELL
+};
+
+/// Runs a command inside a site (its namespace, its /etc/hosts) as the invoking user, and
+/// returns its exit status (128+N on signal N).
+int lab_exec(const ExecRequest& request);
+
+/// Human status of one lab: sites, addresses, lanes and live counters.
+std::string lab_status_text(const LabState& state);
+/// The same as JSON (schema longhaul.lab/1).
+nlohmann::json lab_status_json(const LabState& state);
+
+inline constexpr const char* kLabSchema = "longhaul.lab/1";
+
+}  // namespace longhaul::lab

@@ -1,0 +1,57 @@
+#pragma once
+// Bookkeeping for labs (`longhaul up`), under /run/longhaul/labs so `status`, `exec`, `down` and
+// `capture` work from any shell, and `down` can clean up after the lab's process died. The state
+// file is written before anything is created and names everything the lab will create.
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace longhaul::lab {
+
+inline constexpr const char* kLabStateDir = "/run/longhaul/labs";
+
+struct LabState {
+  std::string name;
+  int slot = 0;                         ///< 1..15: its automatic subnets (core::plan_lab)
+  pid_t pid = 0;                        ///< the process that runs the lab's engine
+  unsigned long long start_time = 0;    ///< its start time (clock ticks), to detect PID reuse
+  std::string file;                     ///< the topology file it came from
+  std::vector<std::string> namespaces;  ///< every namespace the lab creates (emulator last)
+  nlohmann::json description;           ///< sites, addresses, lanes: for status and exec
+
+  std::string state_path() const;     ///< /run/longhaul/labs/NAME.json
+  std::string counters_path() const;  ///< live counters the engine rewrites every second
+  std::string log_path() const;       ///< the engine process's stderr
+};
+
+/// Namespace of site `site` in lab `lab`: "lh-LAB-SITE".
+std::string site_netns(const std::string& lab, const std::string& site);
+/// Namespace holding the lab's engine ports and switches: "lh-LAB.emu" (a dot, which site names
+/// cannot contain, so it never collides with a site).
+std::string emulator_netns(const std::string& lab);
+/// /etc/netns/NAMESPACE: files there replace /etc files for commands run in the namespace (the
+/// same convention as `ip netns exec`), which is how site names resolve.
+std::string etc_netns_dir(const std::string& netns);
+
+/// Claims a slot and records the lab under a lock. Throws std::runtime_error when a lab of this
+/// name is up, a namespace it needs exists, or all slots are taken.
+LabState claim_lab(const std::string& name, pid_t pid, const std::string& file,
+                   std::vector<std::string> namespaces);
+/// Rewrites the state file (after the description or the owning pid changed).
+void save_lab(const LabState& state);
+/// The recorded lab called `name`, if any.
+std::optional<LabState> find_lab(const std::string& name);
+/// Every recorded lab, by name.
+std::vector<LabState> list_labs();
+/// True while the lab's engine process is alive (and is the same process).
+bool lab_is_alive(const LabState& state);
+/// Removes everything the lab created: processes in its namespaces, the namespaces, their
+/// /etc/netns directories, then the state files. Idempotent; never throws.
+void tear_down_lab(const LabState& state) noexcept;
+/// Tears down recorded labs whose engine process is gone; returns them.
+std::vector<LabState> sweep_stale_labs() noexcept;
+
+}  // namespace longhaul::lab
