@@ -12,9 +12,11 @@ PACKAGES=(
   libfmt-dev            # formatting
   libmnl-dev            # rtnetlink message building
   libtomlplusplus-dev   # topology files (TOML, with line and column of every key)
+  libpcap-dev           # `longhaul capture` writes pcap files
   libgtest-dev libgmock-dev libbenchmark-dev
   # run time and tests: real traffic through real namespaces
   iproute2 iputils-ping iperf3 procps kmod
+  gnuplot-nox           # `longhaul bench --plot` (SVG and PNG, no X11)
   python3 python3-pytest
   tshark                # tests read the pcap files `longhaul capture` writes
 )

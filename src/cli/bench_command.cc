@@ -7,9 +7,13 @@
 #include <random>
 
 #include "cli/commands.hh"
+#include "measure/churn_client.hh"
 #include "measure/client.hh"
+#include "measure/plot.hh"
+#include "measure/rr_client.hh"
 #include "measure/server.hh"
 #include "measure/signals.hh"
+#include "measure/transaction_report.hh"
 
 namespace longhaul::cli {
 
@@ -39,7 +43,9 @@ int client_status(const measure::BenchResult& result, const measure::SignalWatch
 }  // namespace
 
 BenchCommand::BenchCommand(CLI::App& app)
-    : server_port_(measure::kDefaultPort), port_(measure::kDefaultPort) {
+    : server_port_(measure::kDefaultPort),
+      port_(measure::kDefaultPort),
+      tx_port_(measure::kDefaultPort) {
   command_ =
       app.add_subcommand("bench", "Measure TCP throughput between two hosts (built-in tester)");
   command_->require_subcommand(1);
@@ -108,10 +114,121 @@ BenchCommand::BenchCommand(CLI::App& app)
       ->type_name("N");
   text_option(c, "--connect-timeout", connect_timeout_,
               "Seconds to wait for each connection (default 10)", "SECONDS");
+  text_option(c, "--plot", plot_,
+              "Also draw throughput, cwnd and RTT over time into FILE (.svg or .png; needs "
+              "gnuplot)",
+              "FILE");
+
+  rr_ = command_->add_subcommand(
+      "rr", "Request/response latency over one connection, alone and optionally under load");
+  rr_->footer(
+      "Each transaction is a request of --request-size bytes answered by --response-size bytes,\n"
+      "back to back on one TCP connection (TCP_NODELAY), timed from the request's first byte\n"
+      "written to the response's last byte read. --under-load repeats the timing while a bulk\n"
+      "test (-P streams, -R for download) fills the same path: latency under load.\n"
+      "Exit status: 0 success, 1 the test failed, 2 bad usage, 128+N stopped by signal N.\n"
+      "Example: longhaul run --rtt 20ms --rate 50mbit -- longhaul bench rr \"$LONGHAUL_REMOTE\" "
+      "--under-load");
+  add_transaction_flags(rr_);
+  rr_->add_flag("--under-load", under_load_,
+                "Then time the same transactions while a bulk flow loads the path");
+  rr_->add_option("-P,--parallel", load_streams_, "Streams of the load (1 to 128; default 1)")
+      ->type_name("N");
+  rr_->add_flag("-R,--reverse", load_reverse_, "The load flows from the server (download)");
+  text_option(rr_, "-C,--congestion", load_congestion_, "Congestion control of the load", "NAME");
+  text_option(rr_, "--load-ramp", load_ramp_,
+              "Seconds the load runs before timing starts, so its queue has built (default 2)",
+              "SECONDS");
+
+  churn_ = command_->add_subcommand(
+      "churn", "Many short connections at a target rate: rate, latency, TIME_WAIT, ports");
+  churn_->footer(
+      "Each connection: connect, one request, the response, close (the client closes first,\n"
+      "so its socket stays in TIME_WAIT for 60 s). --reuse sends the same requests over a pool\n"
+      "of kept-alive connections instead. Reports connections/s, connect latency, TIME_WAIT\n"
+      "sockets and ephemeral ports in use (from /proc/net/tcp{,6} of the client's namespace),\n"
+      "and the first EADDRNOTAVAIL explained with this namespace's ip_local_port_range and\n"
+      "tcp_tw_reuse.\n"
+      "Exit status: 0 the test ran (failed connections are results), 1 it could not run,\n"
+      "2 bad usage, 128+N stopped by signal N.\n"
+      "Example: longhaul run --rtt 20ms -- longhaul bench churn \"$LONGHAUL_REMOTE\" "
+      "--rate-connections 500 -t 10");
+  add_transaction_flags(churn_);
+  text_option(churn_, "--rate-connections", rate_connections_,
+              "Connections (or transactions with --reuse) started per second (default 100)", "N/s");
+  churn_->add_flag("--reuse", reuse_,
+                   "Keep connections alive and reuse them (a pool of up to --concurrency)");
+  churn_
+      ->add_option("--concurrency", concurrency_,
+                   "At most this many connections open at once (default 100, at most 4096)")
+      ->type_name("N");
+  text_option(churn_, "-i,--interval", tx_interval_,
+              "Seconds between lines and socket counts (default 1)", "SECONDS");
+}
+
+void BenchCommand::add_transaction_flags(CLI::App* app) {
+  app->add_option("host", tx_host_, "The server's name or address")->required();
+  app->add_option("-p,--port", tx_port_,
+                  fmt::format("Server port (default {})", measure::kDefaultPort))
+      ->type_name("N");
+  text_option(app, "-t,--time", tx_time_,
+              "Seconds during which transactions are started (default 10, at most 3600)",
+              "SECONDS");
+  app->add_option_function<std::uint64_t>(
+         "-n,--count", [this](std::uint64_t n) { tx_count_ = n; },
+         "At most this many transactions (connections for churn); -t still bounds the test")
+      ->type_name("N");
+  text_option(app, "--request-size", request_size_, "Bytes per request (default 64 B)", "SIZE");
+  text_option(app, "--response-size", response_size_, "Bytes per response (default 64 B)", "SIZE");
+  app->add_flag("--json", tx_json_, "Write one JSON document (schema longhaul.bench/1)");
+  app->add_flag("--no-progress", tx_no_progress_,
+                "No progress line (it is shown only on a terminal)");
+  text_option(app, "--connect-timeout", tx_connect_timeout_,
+              "Seconds to wait for each connection (default 10)", "SECONDS");
+}
+
+measure::TransactionConfig BenchCommand::transaction_config(measure::TransactionKind kind) const {
+  measure::TransactionConfig config;
+  config.kind = kind;
+  if (tx_time_) config.duration = parsed_or_usage(measure::parse_seconds(*tx_time_), "-t/--time");
+  config.count = tx_count_;
+  const auto size = [](const std::optional<std::string>& text, const char* flag,
+                       std::uint32_t fallback) {
+    if (!text) return fallback;
+    const auto bytes = parsed_or_usage(core::parse_bytes(*text), flag);
+    if (bytes > measure::kMaxMessageSize) {
+      throw UsageError(fmt::format("{}: {}; use at most 1 MiB", flag, *text));
+    }
+    return static_cast<std::uint32_t>(bytes);
+  };
+  config.request_bytes = size(request_size_, "--request-size", config.request_bytes);
+  config.response_bytes = size(response_size_, "--response-size", config.response_bytes);
+  if (rate_connections_) {
+    std::string text = *rate_connections_;
+    if (text.ends_with("/s")) text.resize(text.size() - 2);
+    try {
+      std::size_t used = 0;
+      config.rate_per_s = std::stod(text, &used);
+      if (used != text.size()) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format(
+          "--rate-connections: '{}' is not a rate; give connections per second (500 or 500/s)",
+          *rate_connections_));
+    }
+  }
+  config.reuse = reuse_;
+  config.concurrency = concurrency_;
+  if (tx_interval_) {
+    config.interval = parsed_or_usage(measure::parse_seconds(*tx_interval_), "-i/--interval");
+  }
+  if (auto error = measure::validate(config); !error.empty()) throw UsageError(error);
+  return config;
 }
 
 int BenchCommand::execute() {
   if (server_->parsed()) return execute_server();
+  if (rr_->parsed()) return execute_rr();
+  if (churn_->parsed()) return execute_churn();
   return execute_client();
 }
 
@@ -171,6 +288,12 @@ int BenchCommand::execute_client() {
     config.seed = (std::uint64_t{entropy()} << 32) | entropy();
   }
   if (const auto error = measure::validate(config); !error.empty()) throw UsageError(error);
+  if (plot_) {
+    // Before the test, not after it: a wrong name must not cost a whole run.
+    if (const auto format = measure::plot_format_for(*plot_); !format) {
+      throw UsageError("--plot: " + format.error);
+    }
+  }
 
   measure::ClientOptions options;
   options.host = host_;
@@ -194,10 +317,113 @@ int BenchCommand::execute_client() {
   const auto result = measure::run_client(options, reporter);
   progress.clear();
   signals.take();
+  if (plot_ && !result.intervals.empty()) {
+    try {
+      measure::render_plot(measure::throughput_figure(result), *plot_);
+    } catch (const std::exception& error) {
+      std::cerr << "longhaul: bench: " << error.what() << "\n";
+      if (!result.error) return 1;
+    }
+  }
   if (result.error && format == measure::OutputFormat::human) {
     std::cerr << "longhaul: bench: " << *result.error << "\n";
   }
   return client_status(result, signals);
+}
+
+int BenchCommand::execute_rr() {
+  measure::RrOptions options;
+  options.host = tx_host_;
+  options.port = tx_port_;
+  options.config = transaction_config(measure::TransactionKind::rr);
+  options.version = kVersion;
+  if (tx_connect_timeout_) {
+    options.connect_timeout =
+        parsed_or_usage(measure::parse_seconds(*tx_connect_timeout_), "--connect-timeout");
+  }
+  if (load_ramp_) {
+    options.load_ramp = parsed_or_usage(measure::parse_seconds(*load_ramp_), "--load-ramp");
+  }
+  if (under_load_) {
+    measure::BenchConfig load;
+    load.streams = load_streams_;
+    load.reverse = load_reverse_;
+    load.congestion = load_congestion_;
+    std::random_device entropy;
+    load.seed = (std::uint64_t{entropy()} << 32) | entropy();
+    options.load = load;
+    if (const auto error = measure::validate(measure::load_config_for(options)); !error.empty()) {
+      throw UsageError("--under-load: " + error);
+    }
+  } else if (load_streams_ != 1 || load_reverse_ || load_congestion_ || load_ramp_) {
+    throw UsageError("-P, -R, -C and --load-ramp describe the load: add --under-load");
+  }
+  measure::SignalWatch signals;  // before any thread starts
+  options.interrupt_fd = signals.fd();
+  const auto total = options.config.duration * (under_load_ ? 2 : 1) + options.load_ramp;
+  measure::TerminalProgress progress(stderr, !tx_no_progress_ && total >= std::chrono::seconds(5));
+  const auto result = measure::run_rr(
+      options, [&](const measure::ProgressState& state) { progress.update(state); });
+  progress.clear();
+  signals.take();
+  if (tx_json_) {
+    std::cout << measure::rr_document(result).dump(2) << "\n";
+  } else {
+    std::cout << measure::rr_human(result);
+    if (result.error) std::cerr << "longhaul: bench rr: " << *result.error << "\n";
+  }
+  std::cout.flush();
+  if (signals.received() != 0) return 128 + signals.received();
+  return result.error ? 1 : 0;
+}
+
+int BenchCommand::execute_churn() {
+  measure::ChurnOptions options;
+  options.host = tx_host_;
+  options.port = tx_port_;
+  options.config = transaction_config(measure::TransactionKind::churn);
+  options.version = kVersion;
+  if (tx_connect_timeout_) {
+    options.connect_timeout =
+        parsed_or_usage(measure::parse_seconds(*tx_connect_timeout_), "--connect-timeout");
+  }
+  measure::SignalWatch signals;  // before any thread starts
+  options.interrupt_fd = signals.fd();
+  measure::TerminalProgress progress(
+      stderr, !tx_no_progress_ && options.config.duration >= std::chrono::seconds(5));
+  bool header_done = false;
+  measure::ChurnResult header_source;
+  header_source.start.host = options.host;
+  header_source.start.port = options.port;
+  header_source.config = options.config;
+  header_source.settings = measure::read_port_settings();
+  measure::ChurnCallbacks callbacks;
+  const auto write = [&](const std::string& text) {
+    progress.clear();
+    std::cout << text;
+    std::cout.flush();
+  };
+  if (!tx_json_) {
+    callbacks.on_interval = [&](const measure::ChurnInterval& interval) {
+      if (!header_done) write(measure::churn_human_header(header_source));
+      header_done = true;
+      write(measure::churn_human_interval(interval));
+    };
+  }
+  callbacks.on_progress = [&](const measure::ProgressState& state) { progress.update(state); };
+  const auto result = measure::run_churn(options, callbacks);
+  progress.clear();
+  signals.take();
+  if (tx_json_) {
+    std::cout << measure::churn_document(result).dump(2) << "\n";
+  } else {
+    if (!header_done && !result.error) write(measure::churn_human_header(result));
+    if (header_done || !result.error) write(measure::churn_human_summary(result));
+    if (result.error) std::cerr << "longhaul: bench churn: " << *result.error << "\n";
+  }
+  std::cout.flush();
+  if (signals.received() != 0) return 128 + signals.received();
+  return result.error ? 1 : 0;
 }
 
 }  // namespace longhaul::cli

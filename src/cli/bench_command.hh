@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "measure/transaction_config.hh"
+
 namespace longhaul::cli {
 
 class BenchCommand {
@@ -17,10 +19,17 @@ class BenchCommand {
  private:
   int execute_server();
   int execute_client();
+  int execute_rr();
+  int execute_churn();
+  void add_transaction_flags(CLI::App* app);
+  /// The transaction flags shared by rr and churn, checked (UsageError names the flag).
+  measure::TransactionConfig transaction_config(measure::TransactionKind kind) const;
 
   CLI::App* command_;
   CLI::App* server_;
   CLI::App* client_;
+  CLI::App* rr_;
+  CLI::App* churn_;
 
   // server
   std::uint16_t server_port_;
@@ -42,6 +51,21 @@ class BenchCommand {
   bool per_stream_ = false;
   bool no_progress_ = false;
   std::optional<std::uint64_t> seed_;
+  std::optional<std::string> plot_;
+
+  // rr and churn (one of them runs per invocation, so they share the fields)
+  std::string tx_host_;
+  std::uint16_t tx_port_;
+  std::optional<std::string> tx_time_, request_size_, response_size_, tx_connect_timeout_,
+      load_ramp_, rate_connections_, tx_interval_, load_congestion_;
+  std::optional<std::uint64_t> tx_count_;
+  bool under_load_ = false;
+  std::uint32_t load_streams_ = 1;
+  bool load_reverse_ = false;
+  bool reuse_ = false;
+  std::uint32_t concurrency_ = 100;
+  bool tx_json_ = false;
+  bool tx_no_progress_ = false;
 };
 
 }  // namespace longhaul::cli

@@ -1,17 +1,20 @@
 #include "core/delay_line.hh"
 
+#include <algorithm>
+
 namespace longhaul::core {
 
 DelayLine::DelayLine(Nanos delay, std::size_t capacity_packets)
-    : delay_(delay), line_(delay.count() == 0 ? 1 : capacity_packets) {}
+    : delay_(delay), line_(std::max<std::size_t>(capacity_packets, 1)) {}
 
 void DelayLine::accept(const Packet& packet) noexcept {
-  if (delay_.count() == 0) {
-    next_->accept(packet);
+  Packet delayed = packet;
+  delayed.ts = std::max(packet.ts + delay_, last_release_);
+  last_release_ = delayed.ts;
+  if (line_.empty() && delayed.ts == packet.ts) {
+    next_->accept(delayed);
     return;
   }
-  Packet delayed = packet;
-  delayed.ts = packet.ts + delay_;
   if (!line_.push_back(delayed)) drops_->drop(packet, DropCause::buffer_exhausted);
 }
 

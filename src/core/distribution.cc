@@ -249,6 +249,11 @@ CorrelatedBernoulli::CorrelatedBernoulli(double probability, double correlation,
       probability_u32_(netem_fraction_u32(probability_)),
       netem_source_(correlation, CorrelationModel::netem) {}
 
+void CorrelatedBernoulli::set_probability(double probability) noexcept {
+  probability_ = clamp01(probability);
+  probability_u32_ = netem_fraction_u32(probability_);
+}
+
 bool CorrelatedBernoulli::next(Random& random) noexcept {
   if (rho_ <= 0.0) return random.uniform() < probability_;
   if (model_ == CorrelationModel::netem) {

@@ -115,6 +115,8 @@ class CorrelatedBernoulli {
   /// uniform per call (so BernoulliLoss and this agree draw for draw).
   bool next(Random& random) noexcept;
   double probability() const noexcept { return probability_; }
+  /// Changes the probability from the next event on (a schedule); the correlation state stays.
+  void set_probability(double probability) noexcept;
 
  private:
   double probability_;

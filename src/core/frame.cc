@@ -1,5 +1,7 @@
 #include "core/frame.hh"
 
+#include <algorithm>
+
 namespace longhaul::core {
 
 namespace {
@@ -63,6 +65,30 @@ std::optional<std::uint32_t> l4_payload_offset(std::span<const std::byte> frame)
   }
   if (at > frame.size()) return std::nullopt;
   return static_cast<std::uint32_t>(at);
+}
+
+std::optional<std::uint32_t> l3_offset(std::span<const std::byte> frame) noexcept {
+  std::size_t at = 12;
+  if (frame.size() < at + 2) return std::nullopt;
+  std::uint16_t ether_type = read16(frame, at);
+  at += 2;
+  for (int tags = 0; (ether_type == kEthVlan || ether_type == kEthQinQ) && tags < 2; ++tags) {
+    if (frame.size() < at + 4) return std::nullopt;
+    ether_type = read16(frame, at + 2);
+    at += 4;
+  }
+  return static_cast<std::uint32_t>(at);
+}
+
+std::optional<std::uint32_t> largest_l3_bytes(std::span<const std::byte> frame,
+                                              std::uint16_t gso_size) noexcept {
+  const auto length = static_cast<std::uint32_t>(frame.size());
+  const std::uint32_t l3 = l3_offset(frame).value_or(std::min<std::uint32_t>(length, 14));
+  if (gso_size == 0) return length - std::min(l3, length);
+  const auto header = l4_payload_offset(frame);
+  if (!header || *header < l3) return std::nullopt;
+  const std::uint32_t payload = length - *header;
+  return *header - l3 + std::min<std::uint32_t>(payload, gso_size);
 }
 
 std::optional<WireShape> wire_shape(std::span<const std::byte> frame,

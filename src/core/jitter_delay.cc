@@ -92,7 +92,8 @@ JitterDelay::JitterDelay(const JitterDelayConfig& config, std::size_t capacity_p
       process_(config.jitter, config.max_delay_slope, seed),
       sampler_(config.jitter, seed),
       fifo_(config.mode == JitterMode::order_preserving ? capacity_packets : 1),
-      capacity_(capacity_packets == 0 ? 1 : capacity_packets) {
+      capacity_(capacity_packets == 0 ? 1 : capacity_packets),
+      base_delay_(config.jitter.delay) {
   if (mode_ == JitterMode::reordering) heap_.reserve(capacity_);
 }
 
@@ -103,7 +104,7 @@ bool JitterDelay::later(const Held& a, const Held& b) noexcept {
 void JitterDelay::accept(const Packet& packet) noexcept {
   Packet delayed = packet;
   if (mode_ == JitterMode::order_preserving) {
-    delayed.ts = packet.ts + process_.delay_at(packet.ts);
+    delayed.ts = std::max(packet.ts + process_.delay_at(packet.ts) + shift_, packet.ts);
     // The process guarantees order up to rounding; this only absorbs that 1 ns.
     delayed.ts = std::max(delayed.ts, last_release_);
     last_release_ = delayed.ts;
@@ -114,7 +115,7 @@ void JitterDelay::accept(const Packet& packet) noexcept {
     if (!fifo_.push_back(delayed)) drops_->drop(packet, DropCause::buffer_exhausted);
     return;
   }
-  delayed.ts = packet.ts + sampler_.next();
+  delayed.ts = std::max(packet.ts + sampler_.next() + shift_, packet.ts);
   if (heap_.empty() && delayed.ts == packet.ts) {
     next_->accept(delayed);
     return;

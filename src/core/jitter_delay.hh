@@ -108,6 +108,11 @@ class JitterDelay final : public Stage {
   void advance(Nanos now) noexcept override;
   Nanos next_wakeup() const noexcept override;
 
+  /// Moves the mean delay to `delay` for packets arriving from now on (a
+  /// schedule): the distribution is shifted, not reshaped; a delay that would
+  /// fall below zero is zero. Order-preserving mode still never reorders: a
+  /// packet whose shifted delay would overtake an earlier one leaves behind it.
+  void set_delay(Nanos delay) noexcept { shift_ = delay - base_delay_; }
   std::size_t frames_in_flight() const noexcept;
   JitterMode mode() const noexcept { return mode_; }
   const DelayDistribution& distribution() const noexcept { return process_.distribution(); }
@@ -129,6 +134,8 @@ class JitterDelay final : public Stage {
   std::size_t capacity_;
   std::uint64_t order_ = 0;
   Nanos last_release_{0};
+  Nanos base_delay_;  // the configured mean
+  Nanos shift_{0};    // scheduled mean minus the configured one
 };
 
 }  // namespace longhaul::core

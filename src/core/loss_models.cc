@@ -150,6 +150,13 @@ LossStage::LossStage(const LossStageConfig& config, std::uint64_t seed, PacketBy
   }
 }
 
+bool LossStage::set_random_loss(double probability) noexcept {
+  auto* bernoulli = std::get_if<CorrelatedBernoulli>(&model_);
+  if (bernoulli == nullptr) return false;
+  bernoulli->set_probability(probability);
+  return true;
+}
+
 bool LossStage::draw(Random& random) noexcept {
   switch (model_.index()) {
     case 1:

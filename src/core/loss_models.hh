@@ -161,6 +161,10 @@ class LossStage final : public Stage {
   void advance(Nanos) noexcept override {}
   Nanos next_wakeup() const noexcept override { return kNever; }
 
+  /// Sets the independent loss probability from the next packet on (a
+  /// schedule). Only for RandomLossConfig models: false (nothing changed) otherwise.
+  bool set_random_loss(double probability) noexcept;
+
   std::uint64_t random_drops() const noexcept { return random_drops_; }        ///< frames
   std::uint64_t scheduled_drops() const noexcept { return scheduled_drops_; }  ///< frames
   std::uint64_t ecn_marked() const noexcept { return ecn_marked_; }            ///< frames

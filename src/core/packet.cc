@@ -14,6 +14,10 @@ const char* drop_cause_name(DropCause cause) noexcept {
       return "buffer_exhausted";
     case DropCause::tx_error:
       return "tx_error";
+    case DropCause::aqm:
+      return "aqm";
+    case DropCause::mtu:
+      return "mtu";
   }
   return "unknown";
 }

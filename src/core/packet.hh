@@ -29,8 +29,10 @@ enum class DropCause : std::uint8_t {
   malformed,         ///< truncated, oversized or unparsable frame
   buffer_exhausted,  ///< emulator ran out of packet buffer (a sizing problem, never configured)
   tx_error,          ///< the egress port refused the frame
+  aqm,               ///< the queue discipline dropped it early (RED, CoDel, PIE, drop-head)
+  mtu,               ///< larger than the direction's MTU (configured behaviour)
 };
-inline constexpr int kDropCauseCount = 5;
+inline constexpr int kDropCauseCount = 7;
 
 /// Stable lower-case name of a drop cause, used in tables and JSON.
 const char* drop_cause_name(DropCause cause) noexcept;

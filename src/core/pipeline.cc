@@ -18,7 +18,8 @@ constexpr std::uint32_t kMinFrameBytes = 60;  // Ethernet minimum without FCS
 
 LossStageConfig DirectionConfig::effective_loss() const {
   LossStageConfig result = loss_model;
-  if (!result.needs_wire_packets() && loss > 0.0) {
+  // A schedule that changes the loss needs the random model even while it is 0.
+  if (!result.needs_wire_packets() && (loss > 0.0 || schedule.changes_loss())) {
     result.model = RandomLossConfig{loss, 0.0};
     result.correlation_model = correlation_model;
   }
@@ -37,11 +38,19 @@ JitterDelayConfig DirectionConfig::jitter_config() const {
   return result;
 }
 
+std::uint64_t DirectionConfig::max_rate_bps() const noexcept {
+  return std::max({rate_bps, schedule.max_rate_bps(), capacity_trace.max_rate_bps()});
+}
+
+Nanos DirectionConfig::max_delay() const noexcept {
+  return std::max(delay, schedule.max_delay());
+}
+
 bool DirectionConfig::needs_wire_packets() const noexcept {
-  return loss > 0.0 || loss_model.needs_wire_packets() || duplicate.needs_wire_packets() ||
-         corrupt.needs_wire_packets() || reorder.probability > 0.0 ||
-         (has_jitter() && jitter_mode == JitterMode::reordering) ||
-         (rate_bps != 0 && qdisc.needs_wire_packets());
+  return loss > 0.0 || schedule.changes_loss() || loss_model.needs_wire_packets() ||
+         duplicate.needs_wire_packets() || corrupt.needs_wire_packets() ||
+         reorder.probability > 0.0 || (has_jitter() && jitter_mode == JitterMode::reordering) ||
+         (has_rate() && qdisc.needs_wire_packets());
 }
 
 Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
@@ -52,9 +61,12 @@ Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
       counters_(counters),
       cloner_(cloner),
       loss_(config.effective_loss(), derive_seed(config.seed, kStreamLoss), bytes),
-      rate_queue_(config.rate_bps, config.queue, capacity_packets, config.qdisc,
-                  derive_seed(config.seed, kStreamQueue), bytes) {
-  if (config.rate_bps != 0 && config.qdisc.ecn &&
+      // A queue is only ever held when the direction has a rate at some time.
+      rate_queue_(config.rate_bps, config.queue, config.has_rate() ? capacity_packets : 1,
+                  config.qdisc, derive_seed(config.seed, kStreamQueue), bytes),
+      schedule_(config.schedule, config.loss_model.schedule_origin),
+      trace_(config.capacity_trace, config.loss_model.schedule_origin) {
+  if (config.has_rate() && config.qdisc.ecn &&
       config.qdisc.discipline != QueueDiscipline::drop_tail &&
       config.qdisc.discipline != QueueDiscipline::drop_head && bytes == nullptr) {
     throw std::invalid_argument("ECN marking needs access to packet bytes");
@@ -75,10 +87,15 @@ Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
         std::make_unique<Corrupt>(config.corrupt, derive_seed(config.seed, kStreamCorrupt), *bytes);
   }
   if (config.has_jitter()) {
-    delay_ = std::make_unique<JitterDelay>(config.jitter_config(), capacity_packets,
-                                           derive_seed(config.seed, kStreamDelay));
+    auto jitter = std::make_unique<JitterDelay>(config.jitter_config(), capacity_packets,
+                                                derive_seed(config.seed, kStreamDelay));
+    jitter_delay_ = jitter.get();
+    delay_ = std::move(jitter);
   } else {
-    delay_ = std::make_unique<DelayLine>(config.delay, capacity_packets);
+    const bool holds = config.delay.count() != 0 || config.schedule.changes_delay();
+    auto line = std::make_unique<DelayLine>(config.delay, holds ? capacity_packets : 1);
+    delay_line_ = line.get();
+    delay_ = std::move(line);
   }
   after_queue_ = delay_.get();
   if (config.reorder.probability > 0.0) {
@@ -114,7 +131,32 @@ std::uint32_t Pipeline::wire_bytes(std::uint32_t l2_bytes, std::uint16_t segment
   return (cells(each + 1) * extra + cells(each) * (count - extra)) * config_.cell_bytes;
 }
 
+void Pipeline::apply_changes(Nanos t) noexcept {
+  for (;;) {
+    const Nanos at = std::min(schedule_.next_time(), trace_.next_time());
+    if (at == kNever || at > t) return;
+    rate_queue_.advance(at);
+    after_queue_->advance(at);
+    // On a tie the schedule's step applies before the trace's.
+    ScheduleCursor& cursor = schedule_.next_time() == at ? schedule_ : trace_;
+    apply(cursor.next_change(), at);
+    cursor.pop();
+    ++changes_applied_;
+  }
+}
+
+void Pipeline::apply(const ConditionChange& change, Nanos at) noexcept {
+  if (change.rate_bps) rate_queue_.set_rate(at, *change.rate_bps);
+  if (change.delay) {
+    if (delay_line_ != nullptr) delay_line_->set_delay(*change.delay);
+    if (jitter_delay_ != nullptr) jitter_delay_->set_delay(*change.delay);
+  }
+  if (change.loss) loss_.set_random_loss(*change.loss);
+}
+
 void Pipeline::push(const Packet& packet) noexcept {
+  // A step due at the arrival instant applies to this packet.
+  apply_changes(packet.ts);
   counters_.frames_in.add(1);
   counters_.packets_in.add(packet.segments);
   counters_.bytes_in.add(packet.l2_bytes);
@@ -154,12 +196,20 @@ void Pipeline::transmit_failed(const Packet& packet) noexcept {
 }
 
 void Pipeline::advance(Nanos now) noexcept {
+  apply_changes(now);
   rate_queue_.advance(now);
   after_queue_->advance(now);
 }
 
 Nanos Pipeline::next_wakeup() const noexcept {
-  return std::min(rate_queue_.next_wakeup(), after_queue_->next_wakeup());
+  const Nanos stages = std::min(rate_queue_.next_wakeup(), after_queue_->next_wakeup());
+  // Only a rate change alters a release already planned (the packet on the
+  // wire); a delay or loss change only concerns packets that have not arrived,
+  // and push() applies it before them. So the next step is a wake-up only
+  // while the bottleneck holds packets; an idle link is not woken up for a
+  // step (1000 per second with a Mahimahi trace) that changes nothing yet.
+  if (rate_queue_.queued_packets() == 0) return stages;
+  return std::min({stages, schedule_.next_time(), trace_.next_time()});
 }
 
 void Pipeline::accept(const Packet& packet) noexcept {

@@ -24,6 +24,7 @@
 #include "core/packet_access.hh"
 #include "core/rate_queue.hh"
 #include "core/reorder.hh"
+#include "core/schedule.hh"
 
 namespace longhaul::core {
 
@@ -58,11 +59,32 @@ struct DirectionConfig {
   CorruptConfig corrupt;
   ReorderConfig reorder;
 
+  /// Time-varying rate, delay and loss (core/schedule.hh), from --at or a schedule file.
+  /// Its offsets, like the trace's, count from loss_model.schedule_origin (the
+  /// moment the link comes up), the one origin of everything timed in a direction.
+  ScheduleConfig schedule;
+  /// Trace-driven capacity: a schedule of rate changes (lab/trace_file.hh reads the files).
+  ScheduleConfig capacity_trace;
+  /// Largest IP packet (bytes after the L2 header, per wire packet) the direction
+  /// carries; larger ones are dropped as DropCause::mtu. 0 = no limit.
+  std::uint32_t mtu_bytes = 0;
+  /// Answer a packet dropped for its size with ICMP fragmentation-needed (IPv4
+  /// with DF) or ICMPv6 packet-too-big, sent back toward its sender (the engine does).
+  bool mtu_icmp = false;
+
   /// The loss stage's configuration: loss_model, or `loss` as independent loss.
   LossStageConfig effective_loss() const;
   /// The jitter stage's configuration (delay, jitter, shape, correlation, mode).
   JitterDelayConfig jitter_config() const;
   bool has_jitter() const noexcept { return jitter.count() > 0; }
+  /// True when the direction has a bottleneck at some time (a rate, or a schedule or trace of one).
+  bool has_rate() const noexcept {
+    return rate_bps != 0 || schedule.changes_rate() || capacity_trace.changes_rate();
+  }
+  /// Largest rate the direction ever has (its rate, schedule and trace); 0 = unlimited throughout.
+  std::uint64_t max_rate_bps() const noexcept;
+  /// Largest one-way delay the direction ever has (its delay and schedule).
+  Nanos max_delay() const noexcept;
 
   /// True when some stage decides per wire packet at random, so super-frames
   /// must arrive already segmented (the engine turns segmentation offloads off).
@@ -105,6 +127,8 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   const DirectionConfig& config() const noexcept { return config_; }
   const LossStage& loss() const noexcept { return loss_; }
   const RateQueue& rate_queue() const noexcept { return rate_queue_; }
+  /// Schedule and trace steps applied so far.
+  std::uint64_t changes_applied() const noexcept { return changes_applied_; }
 
   /// Wire bytes of a frame's wire packets: l2 bytes padded to the Ethernet
   /// minimum, plus the per-packet overhead, rounded up to whole cells when cell
@@ -116,6 +140,10 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   void drop(const Packet& packet, DropCause cause) noexcept override;
   // Duplication's copies enter through here so they are counted.
   std::optional<BufferHandle> clone(const Packet& packet) noexcept override;
+  // Applies every schedule and trace step due at or before `t`, each at its own
+  // instant: the stages first release what was due before it.
+  void apply_changes(Nanos t) noexcept;
+  void apply(const ConditionChange& change, Nanos at) noexcept;
 
   DirectionConfig config_;
   PipelineEgress& egress_;
@@ -125,9 +153,14 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   std::unique_ptr<Duplicate> duplicate_;
   std::unique_ptr<Corrupt> corrupt_;
   RateQueue rate_queue_;
-  std::unique_ptr<Stage> delay_;      // DelayLine, or JitterDelay when jitter is set
+  std::unique_ptr<Stage> delay_;     // DelayLine, or JitterDelay when jitter is set
+  DelayLine* delay_line_ = nullptr;  // delay_ as its type, for scheduled delay changes
+  JitterDelay* jitter_delay_ = nullptr;
   std::unique_ptr<Reorder> reorder_;  // wraps delay_ when reordering is set
   Stage* after_queue_;                // reorder_ or delay_
+  ScheduleCursor schedule_;
+  ScheduleCursor trace_;
+  std::uint64_t changes_applied_ = 0;
 };
 
 }  // namespace longhaul::core

@@ -60,7 +60,7 @@ RateQueue::RateQueue(std::uint64_t rate_bps, QueueBound bound, std::size_t capac
       config_(config),
       random_(seed),
       bytes_(bytes),
-      queue_(rate_bps == 0 ? 1 : capacity_packets),
+      queue_(std::max<std::size_t>(capacity_packets, 1)),
       pie_burst_left_(config.pie.max_burst) {
   const RedThresholds red = red_thresholds(rate_bps, bound, config.red);
   red_min_ = red.min_bytes;
@@ -114,7 +114,7 @@ void RateQueue::accept(const Packet& packet) noexcept {
   if (config_.discipline == QueueDiscipline::pie) verdict = pie_enqueue(packet, now);
   if (verdict == Verdict::drop) {
     ++aqm_dropped_;
-    drops_->drop(packet, DropCause::queue_full);
+    drops_->drop(packet, DropCause::aqm);
     return;
   }
   // The ring's capacity covers the packet on the wire too.
@@ -199,17 +199,76 @@ void RateQueue::advance(Nanos now) noexcept {
         codel_dequeue(head, start) == Verdict::drop) {
       forget_waiting(head);
       ++aqm_dropped_;
-      drops_->drop(head, DropCause::queue_full);
+      drops_->drop(head, DropCause::aqm);
       continue;  // the link is still free at `start` for the next packet
     }
     // bits * 1e9 fits in 64 bits for any frame up to 2 GB.
     const std::uint64_t bit_nanos =
         std::uint64_t{head.wire_bytes} * 8 * kNanosPerSecond + (idle ? 0 : remainder_);
     wire_ = head;
+    wire_start_ = start;
+    wire_data_ = bit_nanos;
     wire_carry_ = bit_nanos % rate_bps_;
     wire_finish_ = start + Nanos{static_cast<std::int64_t>(bit_nanos / rate_bps_)};
     busy_ = true;
   }
+}
+
+// A rate change keeps every packet. Its arithmetic: the packet on the wire
+// started at wire_start_ with wire_data_ = bits * 1e9 (+ carried remainder),
+// and by `now` the old rate has sent (now - wire_start_) * old of it; the rest
+// goes at the new rate from `now`. wire_data_ is an amount of data, not a
+// time, so the same carry rule as in advance() keeps later departures exact.
+// The waiting packets form one busy period behind it, so the end of the
+// backlog is the wire packet's new finish plus their bits at the new rate.
+void RateQueue::set_rate(Nanos now, std::uint64_t rate_bps) noexcept {
+  advance(now);
+  if (rate_bps == rate_bps_) return;
+  const std::uint64_t old_rate = rate_bps_;
+  rate_bps_ = rate_bps;
+  const RedThresholds red = red_thresholds(rate_bps, bound_, config_.red);
+  red_min_ = red.min_bytes;
+  red_max_ = red.max_bytes;
+  if (rate_bps == 0) {
+    // Unlimited from now on: the queue empties at once, in order.
+    if (busy_) {
+      busy_ = false;
+      Packet out = wire_;
+      out.ts = now;
+      next_->accept(out);
+    }
+    while (!queue_.empty()) {
+      Packet out = queue_.front();
+      queue_.pop_front();
+      out.ts = now;
+      next_->accept(out);
+    }
+    queued_packets_ = 0;
+    queued_bytes_ = 0;
+    link_free_at_ = backlog_until_ = idle_since_ = now;
+    remainder_ = backlog_remainder_ = 0;
+    idle_ = true;
+    return;
+  }
+  if (old_rate == 0) {
+    // Was a pass-through: nothing is queued, the link is free from now.
+    link_free_at_ = backlog_until_ = idle_since_ = now;
+    remainder_ = backlog_remainder_ = 0;
+    idle_ = true;
+    return;
+  }
+  if (!busy_) return;  // idle link: the next packet starts at its arrival
+  // advance(now) left the wire busy, so wire_finish_ > now and the old rate has
+  // sent strictly less than wire_data_.
+  wire_data_ -= static_cast<std::uint64_t>((now - wire_start_).count()) * old_rate;
+  wire_start_ = now;
+  wire_finish_ = now + Nanos{static_cast<std::int64_t>(wire_data_ / rate_bps)};
+  wire_carry_ = wire_data_ % rate_bps;
+  // Up to 2^64 bit-nanoseconds would be only 2.3 GB waiting: use 128 bits.
+  __extension__ using Wide = unsigned __int128;
+  const Wide waiting = Wide{queued_bytes_ - wire_.wire_bytes} * 8 * kNanosPerSecond + wire_carry_;
+  backlog_until_ = wire_finish_ + Nanos{static_cast<std::int64_t>(waiting / rate_bps)};
+  backlog_remainder_ = static_cast<std::uint64_t>(waiting % rate_bps);
 }
 
 Nanos RateQueue::next_wakeup() const noexcept {

@@ -23,7 +23,9 @@
 //              applied at enqueue.
 // RED, CoDel and PIE mark ECN-capable packets CE instead of dropping them when
 // ECN is enabled (RFC 3168); Not-ECT packets are dropped as usual. The hard
-// limit (QueueBound) applies under every discipline.
+// limit (QueueBound) applies under every discipline. Drops at the hard limit
+// (the arriving packet, or drop-head's oldest waiting one) count as
+// DropCause::queue_full; RED's, CoDel's and PIE's early drops as DropCause::aqm.
 #include <chrono>
 #include <cstdint>
 
@@ -97,7 +99,8 @@ struct QueueConfig {
 class RateQueue final : public Stage {
  public:
   /// rate_bps 0 means unlimited (packets pass straight through, no queue).
-  /// capacity_packets bounds the ring that holds queued frames. `seed` feeds
+  /// capacity_packets bounds the ring that holds queued frames (give at least
+  /// 1; an unlimited queue whose rate a schedule will set needs the full size). `seed` feeds
   /// RED's and PIE's random decisions; `bytes` is needed for ECN marking
   /// (without it, packets are dropped instead).
   RateQueue(std::uint64_t rate_bps, QueueBound bound, std::size_t capacity_packets,
@@ -106,6 +109,14 @@ class RateQueue final : public Stage {
   void accept(const Packet& packet) noexcept override;
   void advance(Nanos now) noexcept override;
   Nanos next_wakeup() const noexcept override;
+
+  /// Changes the rate at `now` (not before the last arrival or advance) without
+  /// losing a packet: the one on the wire keeps the bits it has already sent
+  /// and serialises the rest at the new rate, exactly (sub-nanosecond
+  /// remainder included); the waiting ones follow at the new rate. 0 makes the
+  /// link unlimited: everything queued leaves at `now`, in order.
+  void set_rate(Nanos now, std::uint64_t rate_bps) noexcept;
+  std::uint64_t rate_bps() const noexcept { return rate_bps_; }
 
   /// Wire packets waiting or on the wire.
   std::uint64_t queued_packets() const noexcept { return queued_packets_; }
@@ -152,6 +163,8 @@ class RateQueue final : public Stage {
   Packet wire_{};
   Nanos wire_finish_{0};
   std::uint64_t wire_carry_ = 0;
+  Nanos wire_start_{0};          // when the link started (or a rate change resumed) it
+  std::uint64_t wire_data_ = 0;  // its bits * 1e9 (plus the carried remainder) from wire_start_
 
   Nanos link_free_at_{0};
   std::uint64_t remainder_ = 0;  // bit-nanoseconds not yet turned into whole nanoseconds

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/frame.hh"
+#include "core/icmp.hh"
 #include "engine/socket_ports.hh"
 
 namespace longhaul::engine {
@@ -20,9 +21,10 @@ constexpr int kMaxBatchesPerPass = 4;
 
 DirectionWorker::DirectionWorker(const core::DirectionConfig& config, const WorkerOptions& options,
                                  IngressPort& ingress, EgressPort& egress, const Clock& clock,
-                                 core::DirectionCounters& counters)
+                                 core::DirectionCounters& counters, EgressPort* reply)
     : ingress_(ingress),
       egress_(egress),
+      reply_(config.mtu_icmp ? reply : nullptr),
       clock_(clock),
       options_(options),
       arena_(options.arena_bytes),
@@ -32,6 +34,9 @@ DirectionWorker::DirectionWorker(const core::DirectionConfig& config, const Work
       scratch_(new std::byte[kSlotBytes * kMaxBatch]),
       slots_(kMaxBatch),
       tx_batch_(kMaxBatch) {
+  if (reply_ != nullptr) {
+    reply_frame_ = std::make_unique<std::byte[]>(kVnetHeaderBytes + core::kTooBigReplyMaxBytes);
+  }
   for (std::size_t i = 0; i < kMaxBatch; ++i) slots_[i].buffer = scratch_.get() + i * kSlotBytes;
 }
 
@@ -65,6 +70,16 @@ void DirectionWorker::ingest_one(const RxSlot& slot, Nanos now) noexcept {
   }
   packet.segments = shape->segments;
   packet.l2_bytes = shape->l2_bytes;
+  // The MTU limits each wire packet's IP size: a super-frame is judged by its
+  // largest segment (headers plus gso_size), as the wire would carry it.
+  if (const std::uint32_t mtu = pipeline_.config().mtu_bytes; mtu != 0) {
+    const auto l3_bytes = core::largest_l3_bytes(frame, super_frame ? header.gso_size : 0);
+    if (l3_bytes && *l3_bytes > mtu) {
+      answer_too_big(frame);
+      pipeline_.reject(packet, core::DropCause::mtu);
+      return;
+    }
+  }
   packet.wire_bytes = pipeline_.wire_bytes(shape->l2_bytes, shape->segments);
   const auto handle = arena_.allocate(slot.length);
   if (!handle) {
@@ -90,6 +105,18 @@ std::size_t DirectionWorker::ingest() noexcept {
     if (got < slots_.size()) break;
   }
   return total;
+}
+
+void DirectionWorker::answer_too_big(std::span<const std::byte> frame) noexcept {
+  if (reply_ == nullptr) return;
+  const std::span<std::byte> out(reply_frame_.get() + kVnetHeaderBytes, core::kTooBigReplyMaxBytes);
+  const std::size_t length = core::build_too_big_reply(frame, pipeline_.config().mtu_bytes, out);
+  if (length == 0) return;
+  // No offloads: the reply's checksums are complete.
+  std::memset(reply_frame_.get(), 0, kVnetHeaderBytes);
+  const TxFrame reply{reply_frame_.get(), static_cast<std::uint32_t>(kVnetHeaderBytes + length)};
+  // Best effort, like a router's ICMP: a full socket loses the message, never blocks.
+  if (reply_->send(std::span<const TxFrame>(&reply, 1)).sent == 1) stats_.too_big_replies.add(1);
 }
 
 void DirectionWorker::transmit(const core::Packet& packet) noexcept {

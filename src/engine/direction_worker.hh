@@ -30,14 +30,17 @@ struct WorkerOptions {
 struct WorkerStats {
   core::RelaxedCounter lost_before_ingress;  ///< kernel socket buffer overflowed
   core::RelaxedCounter tx_blocked;           ///< egress was full and had to wait
+  core::RelaxedCounter too_big_replies;      ///< ICMP "too big" messages sent back (MTU)
   LatencyHistogram release_lateness;         ///< actual send time minus intended time
 };
 
 class DirectionWorker final : private core::PipelineEgress {
  public:
+  /// `reply`, when given, sends frames back out of the ingress interface (ICMP
+  /// "too big" answers for the MTU); only this worker's thread uses it.
   DirectionWorker(const core::DirectionConfig& config, const WorkerOptions& options,
                   IngressPort& ingress, EgressPort& egress, const Clock& clock,
-                  core::DirectionCounters& counters);
+                  core::DirectionCounters& counters, EgressPort* reply = nullptr);
   DirectionWorker(const DirectionWorker&) = delete;
   DirectionWorker& operator=(const DirectionWorker&) = delete;
   ~DirectionWorker() override;
@@ -65,11 +68,14 @@ class DirectionWorker final : private core::PipelineEgress {
   void ingest_one(const RxSlot& slot, Nanos now) noexcept;
   /// Sends pending frames; false when the egress is full.
   bool flush() noexcept;
+  /// Answers a frame dropped for the MTU with ICMP, back out of the ingress (best effort).
+  void answer_too_big(std::span<const std::byte> frame) noexcept;
 
   static constexpr core::BufferHandle kNoBuffer = 0xFFFFFFFF;
 
   IngressPort& ingress_;
   EgressPort& egress_;
+  EgressPort* reply_;
   const Clock& clock_;
   WorkerOptions options_;
   core::BufferArena arena_;
@@ -77,6 +83,7 @@ class DirectionWorker final : private core::PipelineEgress {
   core::Pipeline pipeline_;
   core::Ring<core::Packet> pending_;
   std::unique_ptr<std::byte[]> scratch_;
+  std::unique_ptr<std::byte[]> reply_frame_;  // [vnet header][ICMP reply], built here, sent at once
   std::vector<RxSlot> slots_;
   std::vector<TxFrame> tx_batch_;
   std::uint64_t next_seq_ = 0;

@@ -20,7 +20,7 @@ Lane::Lane(DirectionSetup up, DirectionSetup down, const Clock& clock)
     direction.counters = std::make_unique<core::DirectionCounters>();
     direction.worker = std::make_unique<DirectionWorker>(
         direction.setup.config, direction.setup.options, *direction.setup.ingress,
-        *direction.setup.egress, clock, *direction.counters);
+        *direction.setup.egress, clock, *direction.counters, direction.setup.reply.get());
   }
 }
 

@@ -21,6 +21,9 @@ struct DirectionSetup {
   WorkerOptions options;
   std::unique_ptr<IngressPort> ingress;
   std::unique_ptr<EgressPort> egress;
+  /// Transmits on the ingress interface, back toward the senders: ICMP "too
+  /// big" replies for the MTU (config.mtu_icmp). Optional.
+  std::unique_ptr<EgressPort> reply;
 };
 
 class Lane {

@@ -98,4 +98,79 @@ bool tso_enabled(const std::string& ifname) {
   return get_offload(fd.get(), ifname, kTso);
 }
 
+namespace {
+
+int interface_ioctl(int fd, const std::string& ifname, unsigned long request, ifreq& ifr) {
+  ifr = ifreq{};
+  std::memcpy(ifr.ifr_name, ifname.data(), ifname.size());
+  return ::ioctl(fd, request, &ifr) == 0 ? 0 : errno;
+}
+
+// LRO is one bit of the legacy ETHTOOL_{G,S}FLAGS word.
+bool lro_enabled(int fd, const std::string& ifname) {
+  std::uint32_t flags = 0;
+  if (ethtool_value_ioctl(fd, ifname, ETHTOOL_GFLAGS, flags) != 0) return false;
+  return (flags & ETH_FLAG_LRO) != 0;
+}
+
+}  // namespace
+
+ReceiveCoalescing receive_coalescing(const std::string& ifname) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  std::uint32_t gro = 0;
+  // A device without GRO support answers EOPNOTSUPP: nothing to turn off.
+  if (const int err = ethtool_value_ioctl(fd.get(), ifname, ETHTOOL_GGRO, gro);
+      err != 0 && err != EOPNOTSUPP) {
+    throw_error("ioctl(ETHTOOL_GGRO)", ifname, err);
+  }
+  return ReceiveCoalescing{gro != 0, lro_enabled(fd.get(), ifname)};
+}
+
+void set_receive_coalescing(const std::string& ifname, ReceiveCoalescing wanted) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  const ReceiveCoalescing now = receive_coalescing(ifname);
+  if (now.gro != wanted.gro) {
+    std::uint32_t value = wanted.gro ? 1 : 0;
+    if (const int err = ethtool_value_ioctl(fd.get(), ifname, ETHTOOL_SGRO, value); err != 0) {
+      throw_error("ioctl(ETHTOOL_SGRO)", ifname, err);
+    }
+  }
+  if (now.lro != wanted.lro) {
+    std::uint32_t flags = 0;
+    if (const int err = ethtool_value_ioctl(fd.get(), ifname, ETHTOOL_GFLAGS, flags); err != 0) {
+      throw_error("ioctl(ETHTOOL_GFLAGS)", ifname, err);
+    }
+    flags = wanted.lro ? (flags | ETH_FLAG_LRO) : (flags & ~std::uint32_t{ETH_FLAG_LRO});
+    if (const int err = ethtool_value_ioctl(fd.get(), ifname, ETHTOOL_SFLAGS, flags); err != 0) {
+      throw_error("ioctl(ETHTOOL_SFLAGS)", ifname, err);
+    }
+  }
+  // The kernel may keep a feature on because of others it depends on and still return 0.
+  const ReceiveCoalescing after = receive_coalescing(ifname);
+  if (!wanted.gro && after.gro) throw_error("ioctl(ETHTOOL_SGRO)", ifname, EOPNOTSUPP);
+  if (!wanted.lro && after.lro) throw_error("ioctl(ETHTOOL_SFLAGS, LRO)", ifname, EOPNOTSUPP);
+}
+
+bool link_is_up(const std::string& ifname) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  ifreq ifr{};
+  if (const int err = interface_ioctl(fd.get(), ifname, SIOCGIFFLAGS, ifr); err != 0) {
+    throw_error("ioctl(SIOCGIFFLAGS)", ifname, err);
+  }
+  return (ifr.ifr_flags & IFF_UP) != 0;
+}
+
+unsigned link_mtu(const std::string& ifname) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  ifreq ifr{};
+  if (const int err = interface_ioctl(fd.get(), ifname, SIOCGIFMTU, ifr); err != 0) {
+    throw_error("ioctl(SIOCGIFMTU)", ifname, err);
+  }
+  return static_cast<unsigned>(ifr.ifr_mtu);
+}
+
 }  // namespace longhaul::io

@@ -12,4 +12,22 @@ void set_segmentation_offloads(const std::string& ifname, bool enabled);
 /// True if TSO is currently active on `ifname` (in the calling thread's network namespace).
 bool tso_enabled(const std::string& ifname);
 
+/// Receive-side coalescing that merges wire packets into super-frames before a packet socket sees
+/// them: GRO (software) and LRO (the NIC). Bridge mode turns them off on its receiving interfaces
+/// when a direction needs wire-sized packets, and restores what it found.
+struct ReceiveCoalescing {
+  bool gro = false;
+  bool lro = false;
+};
+/// Current GRO and LRO of `ifname` in the calling thread's namespace (off when the device cannot
+/// report one).
+ReceiveCoalescing receive_coalescing(const std::string& ifname);
+/// Sets GRO and LRO of `ifname`; turning one off that stays on is a SystemError.
+void set_receive_coalescing(const std::string& ifname, ReceiveCoalescing wanted);
+
+/// True if `ifname` is administratively up (IFF_UP), in the calling thread's namespace.
+bool link_is_up(const std::string& ifname);
+/// MTU of `ifname` in bytes (L3, as `ip link`), in the calling thread's namespace.
+unsigned link_mtu(const std::string& ifname);
+
 }  // namespace longhaul::io

@@ -67,6 +67,15 @@ int PacketSocket::send(mmsghdr* messages, unsigned count) noexcept {
   return -errno;
 }
 
+void PacketSocket::set_promiscuous() {
+  packet_mreq request{};
+  request.mr_ifindex = ifindex_;
+  request.mr_type = PACKET_MR_PROMISC;
+  if (::setsockopt(fd_.get(), SOL_PACKET, PACKET_ADD_MEMBERSHIP, &request, sizeof request) != 0) {
+    throw_errno("setsockopt(PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC)", name_);
+  }
+}
+
 std::uint64_t PacketSocket::take_kernel_drops() noexcept {
   tpacket_stats stats{};
   socklen_t length = sizeof stats;

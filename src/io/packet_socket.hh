@@ -38,6 +38,10 @@ class PacketSocket {
   int send(mmsghdr* messages, unsigned count) noexcept;
   /// Frames the kernel dropped because this socket's buffer was full, since the last call.
   std::uint64_t take_kernel_drops() noexcept;
+  /// Puts the interface in promiscuous mode for as long as this socket is open (a
+  /// PACKET_MR_PROMISC membership: the kernel counts it and undoes it when the socket closes,
+  /// even if the process dies), so frames for other hosts' MAC addresses reach it. Bridge mode.
+  void set_promiscuous();
 
  private:
   PacketSocket(Fd fd, int ifindex, std::string name)

@@ -93,16 +93,28 @@ nlohmann::json describe_lab(const core::LabPlan& plan, const LabDefinition& lab)
   nlohmann::json lanes = nlohmann::json::array();
   for (std::size_t l = 0; l < plan.lanes.size(); ++l) {
     const auto& lane = lab.topology.lanes[l];
-    lanes.push_back({{"name", lane.name},
-                     {"a", lane.a},
-                     {"b", lane.b},
-                     {"ports", {{"a", engine_port(l, 'a')}, {"b", engine_port(l, 'b')}}},
-                     {"up", describe(lab.lanes[l].up)},
-                     {"down", describe(lab.lanes[l].down)},
-                     {"seed", lab.lanes[l].seed},
-                     {"config",
-                      {{"up", direction_config_json(lab.lanes[l].up)},
-                       {"down", direction_config_json(lab.lanes[l].down)}}}});
+    // The far side of each engine port's veth: `longhaul capture` reads what the engine sent
+    // there, because frames sent with PACKET_QDISC_BYPASS are invisible to taps on the port.
+    const auto peer = [&](const core::LaneEnd& end, char which) -> nlohmann::json {
+      if (end.is_site) {
+        const auto& site = plan.sites[end.index];
+        return {{"netns", site_netns(plan.name, site.name)},
+                {"ifname", site.interfaces[end.interface].ifname}};
+      }
+      return {{"netns", emulator_netns(plan.name)}, {"ifname", switch_port(l, which)}};
+    };
+    lanes.push_back(
+        {{"name", lane.name},
+         {"a", lane.a},
+         {"b", lane.b},
+         {"ports", {{"a", engine_port(l, 'a')}, {"b", engine_port(l, 'b')}}},
+         {"peers", {{"a", peer(plan.lanes[l].a, 'a')}, {"b", peer(plan.lanes[l].b, 'b')}}},
+         {"up", describe(lab.lanes[l].up)},
+         {"down", describe(lab.lanes[l].down)},
+         {"seed", lab.lanes[l].seed},
+         {"config",
+          {{"up", direction_config_json(lab.lanes[l].up)},
+           {"down", direction_config_json(lab.lanes[l].down)}}}});
   }
   return {{"sites", sites},     {"switches", plan.switches},
           {"subnets", subnets}, {"lanes", lanes},
@@ -240,6 +252,11 @@ engine::DirectionSetup make_direction(const core::DirectionConfig& config, core:
         io::PacketSocket::open(from, io::PacketSocket::Role::receive));
     setup.egress = std::make_unique<engine::SocketEgress>(
         io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
+    // ICMP "too big" replies go back out of the port the packet came in by.
+    if (config.mtu_icmp) {
+      setup.reply = std::make_unique<engine::SocketEgress>(
+          io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
+    }
   });
   return setup;
 }

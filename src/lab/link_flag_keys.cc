@@ -46,6 +46,13 @@ constexpr std::array kTextKeys = {
     TextKey{"netem", &LinkFlags::netem, "\"delay 10ms loss 1%\""},
     TextKey{"netem-up", &LinkFlags::netem_up, "\"delay 10ms\""},
     TextKey{"netem-down", &LinkFlags::netem_down, "\"delay 10ms\""},
+    TextKey{"schedule", &LinkFlags::schedule, "\"day.sched\""},
+    TextKey{"schedule-repeat", &LinkFlags::schedule_repeat, "\"30s\""},
+    TextKey{"trace-up", &LinkFlags::trace_up, "\"lte.up.mahi\""},
+    TextKey{"trace-down", &LinkFlags::trace_down, "\"lte.down.mahi\""},
+    TextKey{"mtu", &LinkFlags::mtu, "\"1400B\""},
+    TextKey{"mtu-up", &LinkFlags::mtu_up, "\"1400B\""},
+    TextKey{"mtu-down", &LinkFlags::mtu_down, "\"1400B\""},
 };
 
 const char* type_name(const LinkFlagValue& value) {
@@ -93,6 +100,25 @@ std::optional<std::string> set_link_flag(LinkFlags& flags, std::string_view key,
     }
     return fmt::format("ecn must be true or false (got {})", type_name(value));
   }
+  if (key == "trace-once" || key == "mtu-icmp") {
+    if (const auto* on = std::get_if<bool>(&value)) {
+      (key == "trace-once" ? flags.trace_once : flags.mtu_icmp) = *on;
+      return std::nullopt;
+    }
+    return fmt::format("{} must be true or false (got {})", key, type_name(value));
+  }
+  if (key == "at") {
+    if (const auto* one = std::get_if<std::string>(&value)) {
+      flags.at.push_back(*one);
+      return std::nullopt;
+    }
+    if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+      flags.at.insert(flags.at.end(), list->begin(), list->end());
+      return std::nullopt;
+    }
+    return fmt::format("at must be text like \"10s:rate=100mbit\" or a list of them (got {})",
+                       type_name(value));
+  }
   if (key == "outage" || key == "outages") {
     if (const auto* one = std::get_if<std::string>(&value)) {
       flags.outages.push_back(*one);
@@ -120,7 +146,7 @@ std::optional<std::string> set_link_flag(LinkFlags& flags, std::string_view key,
 std::vector<std::string> link_flag_keys() {
   std::vector<std::string> keys;
   for (const auto& text_key : kTextKeys) keys.emplace_back(text_key.key);
-  for (const char* other : {"ecn", "outage", "seed"}) {
+  for (const char* other : {"ecn", "outage", "seed", "at", "trace-once", "mtu-icmp"}) {
     keys.emplace_back(other);
   }
   return keys;

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include "core/netem_syntax.hh"
+#include "lab/schedule_options.hh"
+#include "lab/trace_file.hh"
 
 namespace longhaul::lab {
 
@@ -37,6 +39,8 @@ std::string flag_error(const char* flag, const std::string& detail) {
 namespace {
 std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec);
 std::string apply_queue_discipline(const LinkFlags& flags, LinkSpec& spec);
+std::string check_time_varying(const LinkFlags& flags, const LinkSpec& spec);
+std::string apply_mtu(const LinkFlags& flags, LinkSpec& spec);
 }  // namespace
 
 core::QueueBound default_queue(std::uint64_t rate_bps, Nanos rtt) {
@@ -87,6 +91,10 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     }
   }
 
+  // Schedules and capacity traces first: whether a direction has a rate at
+  // some time decides what its queue flags mean.
+  auto schedule = resolve_schedule(flags.at, flags.schedule, flags.schedule_repeat);
+  if (!schedule) return fail<LinkSpec>(schedule.error);
   std::uint32_t overhead = 24;
   if (flags.overhead) {
     auto bytes = core::parse_bytes(*flags.overhead);
@@ -98,6 +106,21 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
           *bytes));
     }
     overhead = static_cast<std::uint32_t>(*bytes);
+  }
+
+  core::ScheduleConfig traces[2];
+  const std::optional<std::string>* trace_files[2] = {&flags.trace_up, &flags.trace_down};
+  for (int i = 0; i < 2; ++i) {
+    if (!*trace_files[i]) continue;
+    auto trace = load_capacity_trace(**trace_files[i], !flags.trace_once, overhead);
+    if (!trace) {
+      return fail<LinkSpec>(
+          fmt::format("{} {}", i == 0 ? "--trace-up" : "--trace-down", trace.error));
+    }
+    traces[i] = *trace;
+  }
+  if (flags.trace_once && !flags.trace_up && !flags.trace_down) {
+    return fail<LinkSpec>("--trace-once: plays a capacity trace once; add --trace-up/--trace-down");
   }
 
   struct PerDirection {
@@ -124,6 +147,17 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     config.delay = delays[i];
     config.overhead_bytes = overhead;
     config.seed = core::derive_seed(spec.seed, static_cast<std::uint64_t>(i) + 1);
+    config.schedule = i == 0 ? schedule->up : schedule->down;
+    config.capacity_trace = traces[i];
+    if (in.rate && !traces[i].empty()) {
+      return fail<LinkSpec>(fmt::format(
+          "{} and {} both set the rate; the trace gives the capacity over time, so drop {}",
+          in.rate_flag, i == 0 ? "--trace-up" : "--trace-down", in.rate_flag));
+    }
+    if (!traces[i].empty()) {
+      // The trace's first rate holds from the start (it begins at 0).
+      config.rate_bps = traces[i].steps.front().change.rate_bps.value_or(0);
+    }
     if (in.rate) {
       auto rate = core::parse_rate_bps(*in.rate);
       if (!rate) return fail<LinkSpec>(flag_error(in.rate_flag, rate.error));
@@ -135,7 +169,7 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
       config.loss = *loss;
     }
     if (in.queue) {
-      if (config.rate_bps == 0) {
+      if (!config.has_rate()) {
         return fail<LinkSpec>(fmt::format(
             "{} {}: a queue only forms in front of a rate limit; add --rate (or drop {})",
             in.queue_flag, *in.queue, in.queue_flag));
@@ -160,8 +194,10 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
           config.queue.max_bytes = limit->bytes;
           break;
         case core::QueueLimit::Kind::time: {
-          const auto one_packet = Nanos{static_cast<std::int64_t>(std::ceil(
-              static_cast<double>(full_packet) * 8e9 / static_cast<double>(config.rate_bps)))};
+          // At the fastest rate the direction ever has: the limit must hold a packet then.
+          const auto one_packet = Nanos{
+              static_cast<std::int64_t>(std::ceil(static_cast<double>(full_packet) * 8e9 /
+                                                  static_cast<double>(config.max_rate_bps())))};
           if (limit->time < one_packet) {
             return fail<LinkSpec>(fmt::format(
                 "{} {}: shorter than one full-size packet takes at this rate ({}); give at least "
@@ -173,13 +209,16 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
         }
       }
     } else {
-      config.queue = default_queue(config.rate_bps, rtt);
+      // Sized for the fastest rate the direction ever has (a schedule or trace may raise it).
+      config.queue = default_queue(config.max_rate_bps(), rtt);
     }
   }
   if (auto error = apply_impairments(flags, spec); !error.empty()) return fail<LinkSpec>(error);
   if (auto error = apply_queue_discipline(flags, spec); !error.empty()) {
     return fail<LinkSpec>(error);
   }
+  if (auto error = check_time_varying(flags, spec); !error.empty()) return fail<LinkSpec>(error);
+  if (auto error = apply_mtu(flags, spec); !error.empty()) return fail<LinkSpec>(error);
   return core::Parsed<LinkSpec>{spec, {}};
 }
 
@@ -365,6 +404,7 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
       if (netem.reorder > 0) config.reorder = core::netem_reorder_config(netem, model);
       if (netem.rate_bps) {
         if (rate_flags[i]) return both("the rate", "--rate");
+        if (!config.capacity_trace.empty()) return both("the rate", "a capacity trace");
         config.rate_bps = *netem.rate_bps;
         // netem's rate counts the packet plus the given overhead (0 by default).
         config.overhead_bytes =
@@ -410,7 +450,7 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
 /// Applies --qdisc, --ecn and --cell (after the rates are known, --netem's included).
 std::string apply_queue_discipline(const LinkFlags& flags, LinkSpec& spec) {
   core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
-  const bool any_rate = spec.up.rate_bps != 0 || spec.down.rate_bps != 0;
+  const bool any_rate = spec.up.has_rate() || spec.down.has_rate();
   core::QueueConfig qdisc;
   if (flags.qdisc) {
     static constexpr core::QueueDiscipline kAll[] = {
@@ -468,7 +508,7 @@ std::string apply_queue_discipline(const LinkFlags& flags, LinkSpec& spec) {
     }
   }
   for (core::DirectionConfig* config : configs) {
-    if (config->rate_bps == 0) continue;
+    if (!config->has_rate()) continue;
     config->qdisc = qdisc;
     config->cell_bytes = cell_bytes;
     config->cell_payload_bytes = cell_payload;
@@ -476,12 +516,61 @@ std::string apply_queue_discipline(const LinkFlags& flags, LinkSpec& spec) {
   return {};
 }
 
+/// Checks what schedules and traces need of the rest of the configuration; "" or an error.
+std::string check_time_varying(const LinkFlags& flags, const LinkSpec& spec) {
+  const core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
+  const char* names[2] = {"up", "down"};
+  for (int i = 0; i < 2; ++i) {
+    const core::DirectionConfig& config = *configs[i];
+    if (config.schedule.changes_rate() && !config.capacity_trace.empty()) {
+      return fmt::format(
+          "the schedule changes the {} rate and {} gives it too; give the rate in one place",
+          names[i], i == 0 ? "--trace-up" : "--trace-down");
+    }
+    if (config.schedule.changes_loss() && config.loss_model.needs_wire_packets() &&
+        !std::holds_alternative<core::RandomLossConfig>(config.loss_model.model)) {
+      return fmt::format(
+          "the schedule changes the {} loss, which is a probability of independent loss, but "
+          "{} sets a loss model; schedule loss with --loss (or a netem \"loss P\")",
+          names[i], flags.netem_up || flags.netem_down ? "a --netem line" : "--netem");
+    }
+  }
+  return {};
+}
+
+/// Applies --mtu, --mtu-up, --mtu-down and --mtu-icmp; "" or an error.
+std::string apply_mtu(const LinkFlags& flags, LinkSpec& spec) {
+  core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
+  const std::optional<std::string>* values[2] = {&pick(flags.mtu_up, flags.mtu),
+                                                 &pick(flags.mtu_down, flags.mtu)};
+  const char* names[2] = {flags.mtu_up ? "--mtu-up" : "--mtu",
+                          flags.mtu_down ? "--mtu-down" : "--mtu"};
+  for (int i = 0; i < 2; ++i) {
+    if (!*values[i]) continue;
+    auto bytes = core::parse_bytes(**values[i]);
+    if (!bytes) return fmt::format("{} {}: {}", names[i], **values[i], bytes.error);
+    if (*bytes < 68 || *bytes > 65535) {
+      return fmt::format(
+          "{} {}: an MTU is the largest IP packet, 68 (the IPv4 minimum) to 65535 bytes, e.g. "
+          "1400",
+          names[i], **values[i]);
+    }
+    configs[i]->mtu_bytes = static_cast<std::uint32_t>(*bytes);
+    configs[i]->mtu_icmp = flags.mtu_icmp;
+  }
+  if (flags.mtu_icmp && !*values[0] && !*values[1]) {
+    return "--mtu-icmp answers packets larger than the MTU; add --mtu (e.g. --mtu 1400)";
+  }
+  return {};
+}
+
 }  // namespace
 
 BufferPlan plan_buffers(const core::DirectionConfig& config, std::uint64_t assumed_rate_bps) {
-  const double rate =
-      static_cast<double>(config.rate_bps != 0 ? config.rate_bps : assumed_rate_bps);
-  const double seconds = static_cast<double>(config.delay.count()) / 1e9;
+  // The largest rate and delay the direction ever has (schedules and traces included).
+  const std::uint64_t max_rate = config.max_rate_bps();
+  const double rate = static_cast<double>(max_rate != 0 ? max_rate : assumed_rate_bps);
+  const double seconds = static_cast<double>(config.max_delay().count()) / 1e9;
   double queue_bytes = static_cast<double>(config.queue.max_bytes);
   if (config.queue.max_packets != 0)
     queue_bytes = static_cast<double>(config.queue.max_packets) * 65600.0;
@@ -554,6 +643,23 @@ std::string describe(const core::DirectionConfig& config) {
   if (config.reorder.probability > 0) {
     text +=
         fmt::format(", reorder {:g}% gap {}", config.reorder.probability * 100, config.reorder.gap);
+  }
+  if (!config.schedule.empty()) {
+    text += fmt::format(", {} scheduled change(s)", config.schedule.steps.size());
+    if (config.schedule.period.count() != 0) {
+      text += fmt::format(" every {}", core::format_duration(config.schedule.period));
+    }
+  }
+  if (!config.capacity_trace.empty()) {
+    text +=
+        fmt::format(", capacity trace of {} step(s), up to {}", config.capacity_trace.steps.size(),
+                    core::format_rate(static_cast<double>(config.capacity_trace.max_rate_bps())));
+    if (config.capacity_trace.period.count() != 0) {
+      text += fmt::format(" looping every {}", core::format_duration(config.capacity_trace.period));
+    }
+  }
+  if (config.mtu_bytes != 0) {
+    text += fmt::format(", MTU {} B{}", config.mtu_bytes, config.mtu_icmp ? " (ICMP replies)" : "");
   }
   return text;
 }

@@ -32,6 +32,14 @@ struct LinkFlags {
   std::vector<std::string> outages;  ///< "AT+FOR", e.g. "5s+2s": both directions down
   std::optional<std::string> netem, netem_up, netem_down;  ///< tc-netem parameter lines
   std::optional<std::uint64_t> seed;
+  // Time-varying conditions (docs/impairments.md, "Schedules", "Traces", "MTU").
+  std::vector<std::string> at;  ///< "TIME:KEY=VALUE[,KEY=VALUE...]", e.g. "10s:rate=100mbit"
+  std::optional<std::string> schedule;              ///< schedule file ("10s rate 100mbit" lines)
+  std::optional<std::string> schedule_repeat;       ///< period after which the schedule repeats
+  std::optional<std::string> trace_up, trace_down;  ///< capacity traces (Mahimahi or native)
+  bool trace_once = false;  ///< play the traces once, then keep their last rate (default: loop)
+  std::optional<std::string> mtu, mtu_up, mtu_down;  ///< largest IP packet a direction carries
+  bool mtu_icmp = false;  ///< answer too-big packets with ICMP (frag-needed / packet-too-big)
 };
 
 /// A netem distribution table: NAME.dist from iproute2's directories, or a path.

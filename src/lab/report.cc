@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace longhaul::lab {
 
 nlohmann::json direction_config_json(const core::DirectionConfig& config) {
@@ -57,13 +59,34 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config) {
     outages.push_back({{"start_ns", window.start.count()}, {"end_ns", window.end.count()}});
   }
   if (!outages.empty()) json["outages"] = outages;
+  if (!config.schedule.empty()) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& step : config.schedule.steps) {
+      nlohmann::json entry = {{"at_ns", step.at.count()}};
+      if (step.change.rate_bps) entry["rate_bps"] = *step.change.rate_bps;
+      if (step.change.delay) entry["delay_ns"] = step.change.delay->count();
+      if (step.change.loss) entry["loss_probability"] = *step.change.loss;
+      steps.push_back(entry);
+    }
+    json["schedule"] = {{"steps", steps}, {"period_ns", config.schedule.period.count()}};
+  }
+  if (!config.capacity_trace.empty()) {
+    json["capacity_trace"] = {{"steps", config.capacity_trace.steps.size()},
+                              {"period_ns", config.capacity_trace.period.count()},
+                              {"max_rate_bps", config.capacity_trace.max_rate_bps()}};
+  }
+  if (config.mtu_bytes != 0) {
+    json["mtu_bytes"] = config.mtu_bytes;
+    json["mtu_icmp"] = config.mtu_icmp;
+  }
   return json;
 }
 
 nlohmann::json direction_model_json(const core::Pipeline& pipeline) {
   return {{"ecn_marked_frames", pipeline.rate_queue().ecn_marked() + pipeline.loss().ecn_marked()},
           {"aqm_dropped_frames", pipeline.rate_queue().aqm_dropped()},
-          {"outage_dropped_frames", pipeline.loss().scheduled_drops()}};
+          {"outage_dropped_frames", pipeline.loss().scheduled_drops()},
+          {"schedule_changes", pipeline.changes_applied()}};
 }
 
 nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
@@ -87,6 +110,7 @@ nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
           {"bytes_duplicated", counters.bytes_duplicated},
           {"dropped", dropped},
           {"lost_before_ingress_frames", stats.lost_before_ingress.get()},
+          {"icmp_too_big_sent", stats.too_big_replies.get()},
           {"reconciles", counters.reconciles()},
           {"release_lateness_ns",
            {{"samples", lateness.count()},
@@ -106,13 +130,33 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
     const auto dropped = [&](core::DropCause cause) {
       return counters.dropped_packets[static_cast<std::size_t>(cause)];
     };
-    const std::uint64_t other = counters.packets_dropped() - dropped(core::DropCause::queue_full) -
-                                dropped(core::DropCause::loss);
-    text += fmt::format("{:<5} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} us\n",
-                        engine::direction_name(direction), counters.packets_in,
-                        counters.packets_out, dropped(core::DropCause::queue_full),
-                        dropped(core::DropCause::loss), other, counters.packets_queued,
-                        counters.bytes_out, stats.release_lateness.quantile(0.99).count() / 1000);
+    // "queue" is everything the bottleneck dropped (its limit and the discipline's early drops).
+    const std::uint64_t queue_drops =
+        dropped(core::DropCause::queue_full) + dropped(core::DropCause::aqm);
+    const std::uint64_t other =
+        counters.packets_dropped() - queue_drops - dropped(core::DropCause::loss);
+    text +=
+        fmt::format("{:<5} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} us\n",
+                    engine::direction_name(direction), counters.packets_in, counters.packets_out,
+                    queue_drops, dropped(core::DropCause::loss), other, counters.packets_queued,
+                    counters.bytes_out, stats.release_lateness.quantile(0.99).count() / 1000);
+    // What the models did, whenever it is not nothing: the columns above lump
+    // these into their causes. The lane's threads have stopped, so the
+    // stages' own counters can be read.
+    const core::Pipeline& pipeline = lane.worker(direction).pipeline();
+    const std::pair<const char*, std::uint64_t> models[] = {
+        {"ECN marks", pipeline.rate_queue().ecn_marked() + pipeline.loss().ecn_marked()},
+        {"AQM drops", dropped(core::DropCause::aqm)},
+        {"outage drops", pipeline.loss().scheduled_drops()},
+        {"MTU drops", dropped(core::DropCause::mtu)},
+        {"ICMP too-big sent", stats.too_big_replies.get()},
+        {"schedule/trace changes", pipeline.changes_applied()},
+    };
+    std::string line;
+    for (const auto& [name, count] : models) {
+      if (count != 0) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", name, count);
+    }
+    if (!line.empty()) text += fmt::format("      {}\n", line);
     if (detailed) {
       for (int i = 0; i < core::kDropCauseCount; ++i) {
         const auto index = static_cast<std::size_t>(i);

@@ -18,7 +18,9 @@ nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
 /// What the models did besides dropping (ECN marks, AQM decisions); read only
 /// once the direction's thread has stopped (the stages' own counters are plain).
 nlohmann::json direction_model_json(const core::Pipeline& pipeline);
-/// Human table of both directions' counters.
+/// Human table of both directions' counters, with the models' own counts (ECN
+/// marks, AQM, outage and MTU drops, ICMP replies, schedule changes) when not zero.
+/// Reads the stages' plain counters: call it once the lane has stopped.
 std::string counters_table(const engine::Lane& lane, bool detailed);
 
 }  // namespace longhaul::lab

@@ -103,6 +103,11 @@ engine::DirectionSetup make_direction(const core::DirectionConfig& config,
         io::PacketSocket::open(from, io::PacketSocket::Role::receive));
     setup.egress = std::make_unique<engine::SocketEgress>(
         io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
+    // ICMP "too big" replies go back out of the interface the packet came in by.
+    if (config.mtu_icmp) {
+      setup.reply = std::make_unique<engine::SocketEgress>(
+          io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
+    }
   });
   return setup;
 }
@@ -188,7 +193,7 @@ int run_session(const RunRequest& request) {
     const bool offloads =
         !request.link.up.needs_wire_packets() && !request.link.down.needs_wire_packets();
     build_links(state, command_ns, emulator_ns, offloads);
-    // Outage schedules count from the moment the link comes up.
+    // Outages, schedules and traces count from the moment the link comes up.
     core::DirectionConfig up = request.link.up;
     core::DirectionConfig down = request.link.down;
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();

@@ -10,6 +10,7 @@
 #include "measure/bench_config.hh"
 #include "measure/fill_time.hh"
 #include "measure/interval_stats.hh"
+#include "measure/transaction_result.hh"
 
 namespace longhaul::measure {
 
@@ -87,6 +88,9 @@ struct BenchResult {
   std::vector<SideInterval> intervals;  ///< both sides merged by interval index
   std::vector<DirectionResult> directions;
   std::optional<std::string> error;  ///< set when the test failed or was interrupted
+  /// Transactions timed on a connection of their own while the streams ran (`bench rr
+  /// --under-load` runs a bulk test with a probe).
+  std::optional<RrPhase> probe;
 };
 
 /// Computes `directions` (totals, time to fill) from `start.config` and `intervals`.

@@ -5,16 +5,18 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
-#include <random>
+#include <thread>
 
 #include "measure/bench_error.hh"
 #include "measure/bench_json.hh"
 #include "measure/control_channel.hh"
 #include "measure/side_runner.hh"
 #include "measure/socket_options.hh"
+#include "measure/transaction_client.hh"
 
 namespace longhaul::measure {
 
@@ -28,11 +30,6 @@ constexpr auto kLoopWake = 100ms;    // notice finished streams, redraw progress
 
 SteadyClock::duration to_steady(Nanos d) {
   return std::chrono::duration_cast<SteadyClock::duration>(d);
-}
-
-std::string random_test_id() {
-  std::random_device entropy;
-  return fmt::format("{:08x}{:08x}", entropy(), entropy());
 }
 
 // Merges the two sides' intervals by index (ours first).
@@ -86,6 +83,14 @@ class ClientSession {
   std::uint32_t next_emit_ = 0;
   bool remote_done_ = false;
   std::optional<std::string> remote_error_;
+  io::Fd probe_fd_;
+  std::thread probe_thread_;
+  std::atomic<bool> probe_stop_{false};
+  std::optional<RrPhase> probe_result_;
+
+ public:
+  /// Stops and joins the probe (if any) and puts its result into the result.
+  void finish_probe() noexcept;
 };
 
 void ClientSession::run() {
@@ -102,12 +107,14 @@ void ClientSession::connect() {
   set_nodelay(fd.get());
   control_ = std::make_unique<ControlChannel>(
       std::move(fd), fmt::format("{} port {}", options_.host, options_.port));
-  control_->send({{"type", "hello"},
-                  {"role", "control"},
-                  {"schema", kSchema},
-                  {"protocol", kProtocolVersion},
-                  {"test_id", test_id_},
-                  {"config", to_json(config_)}});
+  nlohmann::json hello = {{"type", "hello"},     {"role", "control"},
+                          {"schema", kSchema},   {"protocol", kProtocolVersion},
+                          {"test_id", test_id_}, {"config", to_json(config_)}};
+  if (options_.probe) {
+    hello["protocol"] = kTransactionProtocolVersion;
+    hello["probe"] = to_json(*options_.probe);
+  }
+  control_->send(hello);
   const auto reply = control_->receive(SteadyClock::now() + kReplyTimeout);
   if (!reply) {
     throw BenchError(
@@ -149,6 +156,10 @@ void ClientSession::open_data_connections() {
     result_.start.connections.push_back(
         {index + 1, direction, local.host, local.port, peer.host, peer.port});
     streams_.push_back({index + 1, direction, std::move(fd)});
+  }
+  if (options_.probe) {
+    probe_fd_ = open_transaction_connection(options_.host, options_.port, options_.connect_timeout,
+                                            test_id_);
   }
 }
 
@@ -231,6 +242,25 @@ void ClientSession::measure() {
   runner_ = std::make_unique<SideRunner>(Side::client, config_, std::move(streams_));
   const SteadyTime t0 = SteadyClock::now();
   runner_->start(t0);
+  if (options_.probe) {
+    const auto config = *options_.probe;
+    const SteadyTime from = t0 + to_steady(options_.probe_delay);
+    // Within the load: the probe measures only while the streams send.
+    const SteadyTime until =
+        std::min(from + to_steady(config.duration), t0 + to_steady(send_window(config_)));
+    probe_thread_ = std::thread([this, config, from, until] {
+      // Wait out the load's ramp in short steps, so an abort is noticed at once.
+      while (SteadyClock::now() < from && !probe_stop_.load()) {
+        std::this_thread::sleep_for(
+            std::min<SteadyClock::duration>(from - SteadyClock::now(), 50ms));
+      }
+      probe_result_ =
+          run_transactions(probe_fd_.get(), config, planned_transactions(config), until,
+                           [this] { return probe_stop_.load(std::memory_order_relaxed); }, {});
+      // Closing tells the server's responder we are done with this connection.
+      ::shutdown(probe_fd_.get(), SHUT_WR);
+    });
+  }
   observer_.on_start(result_.start);
   // Every stream ends by the send window plus its idle limit; allow that twice over.
   const SteadyTime hard_deadline = t0 + to_steady(send_window(config_) + 2 * kIdleTimeout + 60s);
@@ -265,7 +295,15 @@ void ClientSession::measure() {
     }
   }
   emit_ready(true);
+  finish_probe();
   if (const auto error = runner_->first_error(); !error.empty()) throw BenchError(error);
+}
+
+void ClientSession::finish_probe() noexcept {
+  if (!probe_thread_.joinable()) return;
+  probe_stop_.store(true);
+  probe_thread_.join();
+  result_.probe = probe_result_;
 }
 
 void ClientSession::abort(const std::string& why) noexcept {
@@ -298,6 +336,7 @@ BenchResult run_client(const ClientOptions& options, BenchObserver& observer) {
     result.error = error.what();
     session.abort(error.what());
   }
+  session.finish_probe();
   session.collect();
   finish_result(result);
   observer.on_finish(result);

@@ -8,6 +8,7 @@
 #include "measure/bench_config.hh"
 #include "measure/bench_result.hh"
 #include "measure/reporter.hh"
+#include "measure/transaction_config.hh"
 
 namespace longhaul::measure {
 
@@ -19,6 +20,11 @@ struct ClientOptions {
   Nanos connect_timeout = std::chrono::seconds(10);
   /// Readable when the test should stop early (a SignalWatch); -1 for none.
   int interrupt_fd = -1;
+  /// Times request/response transactions on one more connection while the streams run,
+  /// from `probe_delay` after the start (the load's ramp) for the probe's -t or count,
+  /// within the streams' send window. The result is BenchResult::probe.
+  std::optional<TransactionConfig> probe;
+  Nanos probe_delay{0};
 };
 
 /// Runs one test. Never throws for a failed test: the result carries `error` and

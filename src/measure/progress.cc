@@ -23,8 +23,18 @@ std::string format_progress(const ProgressState& state, std::size_t width) {
   } else {
     amount = fmt::format("{:.0f} s", to_seconds(state.elapsed));
   }
+  if (state.count) {
+    amount += fmt::format(", {}", *state.count);
+    if (state.planned_count && *state.planned_count > 0) {
+      amount += fmt::format(" / {}", *state.planned_count);
+      fraction = std::max(
+          fraction, static_cast<double>(*state.count) / static_cast<double>(*state.planned_count));
+    }
+    if (!state.count_unit.empty()) amount += " " + state.count_unit;
+  }
   fraction = std::clamp(fraction, 0.0, 1.0);
-  const std::string head = fmt::format("bench {}: {}", state.what, amount);
+  const std::string what = state.phase.empty() ? state.what : state.what + " (" + state.phase + ")";
+  const std::string head = fmt::format("bench {}: {}", what, amount);
   const std::string percent = fmt::format(" {:3.0f}%", fraction * 100);
   // The bar takes what is left, between 10 and 30 columns; without room, no bar.
   const std::size_t used = head.size() + percent.size() + 3;

@@ -17,9 +17,16 @@ struct ProgressState {
   Nanos planned{0};  ///< omit + duration; zero when the test is a byte count
   std::uint64_t bytes = 0;
   std::optional<std::uint64_t> planned_bytes;
+  /// Transaction tests: how many started of how many planned (shown beside the time).
+  std::optional<std::uint64_t> count;
+  std::optional<std::uint64_t> planned_count;
+  std::string count_unit;  ///< "connections", "transactions"
+  std::string phase;       ///< "phase 1/2", empty for one-phase tests
 };
 
-/// "bench upload to 198.18.1.1: 12 / 60 s [#####...............] 20%" within `width` columns.
+/// "bench upload to 198.18.1.1: 12 / 60 s [#####...............] 20%" within `width` columns;
+/// transaction tests add "1200 / 5000 connections", and the bar follows whichever of time
+/// and count is further along (the test ends at the first bound reached).
 std::string format_progress(const ProgressState& state, std::size_t width);
 
 /// Draws progress on a terminal; every call is a no-op when disabled.

@@ -73,4 +73,35 @@ void ConsoleReporter::on_finish(const BenchResult& result) {
   started_ = false;  // a server reports one test after another
 }
 
+nlohmann::json to_json(const TransactionServerReport& report) {
+  nlohmann::json out = {{"schema", kSchema},
+                        {"kind", report.kind},
+                        {"client", {{"host", report.host}, {"port", report.port}}},
+                        {"config", to_json(report.config)},
+                        {"server",
+                         {{"connections", report.connections},
+                          {"transactions", report.transactions},
+                          {"rejected_connections", report.rejected}}}};
+  if (report.error) out["error"] = *report.error;
+  return out;
+}
+
+void ConsoleReporter::on_transaction_test(const TransactionServerReport& report) {
+  switch (format_) {
+    case OutputFormat::human:
+      write(fmt::format(
+          "longhaul bench server: {} test from {}: {} connections, {} transactions "
+          "answered{}\n",
+          report.kind, report.host.empty() ? "a client" : report.host, report.connections,
+          report.transactions, report.error ? "; failed: " + *report.error : std::string()));
+      break;
+    case OutputFormat::json_stream:
+      write(stream_event("end", to_json(report)).dump() + "\n");
+      break;
+    case OutputFormat::json:
+      write(to_json(report).dump(2) + "\n");
+      break;
+  }
+}
+
 }  // namespace longhaul::measure

@@ -7,8 +7,23 @@
 
 #include "measure/bench_result.hh"
 #include "measure/progress.hh"
+#include "measure/transaction_config.hh"
 
 namespace longhaul::measure {
+
+/// What a server saw of a transaction test.
+struct TransactionServerReport {
+  std::string kind;  ///< "rr" or "churn"
+  std::string host;  ///< the client
+  std::uint16_t port = 0;
+  TransactionConfig config;
+  std::uint64_t connections = 0;
+  std::uint64_t transactions = 0;
+  std::uint64_t rejected = 0;
+  std::optional<std::string> error;
+};
+
+nlohmann::json to_json(const TransactionServerReport& report);
 
 class BenchObserver {
  public:
@@ -21,6 +36,8 @@ class BenchObserver {
   virtual void on_progress(const ProgressState& /*state*/) {}
   /// The end, successful or not (`result.error`); `result` is complete (finish_result done).
   virtual void on_finish(const BenchResult& result) = 0;
+  /// A server's `bench rr` or `bench churn` test ended (successful or not).
+  virtual void on_transaction_test(const TransactionServerReport& /*report*/) {}
 };
 
 enum class OutputFormat { human, json, json_stream };
@@ -36,6 +53,7 @@ class ConsoleReporter : public BenchObserver {
   void on_interval(const SideInterval& interval, const BenchConfig& config) override;
   void on_progress(const ProgressState& state) override;
   void on_finish(const BenchResult& result) override;
+  void on_transaction_test(const TransactionServerReport& report) override;
 
  private:
   void write(const std::string& text);

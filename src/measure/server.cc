@@ -14,6 +14,8 @@
 #include "measure/frame_codec.hh"
 #include "measure/side_runner.hh"
 #include "measure/socket_options.hh"
+#include "measure/transaction_client.hh"
+#include "measure/transaction_responder.hh"
 
 namespace longhaul::measure {
 
@@ -104,10 +106,22 @@ std::optional<bool> BenchServer::run_test(io::Fd control_fd, BenchObserver& obse
     return false;
   };
   const auto protocol = hello->find("protocol");
-  if (protocol == hello->end() || *protocol != kProtocolVersion) {
-    return refuse(fmt::format("protocol version {} is not supported (this server speaks {})",
+  if (protocol == hello->end() || !protocol->is_number_integer() || *protocol < kProtocolVersion ||
+      *protocol > kTransactionProtocolVersion) {
+    return refuse(fmt::format("protocol version {} is not supported (this server speaks {} to {})",
                               protocol == hello->end() ? "none" : protocol->dump(),
-                              kProtocolVersion));
+                              kProtocolVersion, kTransactionProtocolVersion));
+  }
+  const std::string kind = hello->value("kind", std::string("bulk"));
+  if (kind == "rr" || kind == "churn") {
+    return run_transaction_test(control, *hello, observer);
+  }
+  if (kind != "bulk") return refuse(fmt::format("unknown test kind '{}'", kind));
+  std::optional<TransactionConfig> probe;
+  if (const auto it = hello->find("probe"); it != hello->end()) {
+    auto parsed_probe = transaction_config_from_json(*it);
+    if (!parsed_probe) return refuse("probe: " + parsed_probe.error);
+    probe = *parsed_probe;
   }
   const auto config_json = hello->find("config");
   const auto parsed =
@@ -128,16 +142,24 @@ std::optional<bool> BenchServer::run_test(io::Fd control_fd, BenchObserver& obse
   std::unique_ptr<SideRunner> runner;
   std::vector<SideInterval> intervals;
   bool failed = false;
+  // The probe's transactions are answered by a responder of their own while the streams run.
+  std::unique_ptr<TransactionResponder> responder;
+  if (probe) {
+    responder = std::make_unique<TransactionResponder>(test_id, probe->request_bytes,
+                                                       probe->response_bytes);
+  }
+  bool probe_in = !probe;
   try {
     control.send({{"type", "accept"}, {"version", options_.version}});
     // Collect the data connections: each starts with a hello naming the test and stream.
     const std::uint32_t count = connection_count(config);
     std::vector<io::Fd> data(count);
     std::uint32_t arrived = 0;
-    while (arrived < count) {
+    while (arrived < count || !probe_in) {
       if (SteadyClock::now() >= setup_deadline) {
-        throw BenchError(fmt::format("only {} of {} data connections arrived within {}", arrived,
-                                     count, core::format_duration(options_.setup_timeout)));
+        throw BenchError(fmt::format("only {} of {} data connections{} arrived within {}", arrived,
+                                     count, probe_in ? "" : " and no probe connection",
+                                     core::format_duration(options_.setup_timeout)));
       }
       pollfd fds[3] = {{listener_.get(), POLLIN, 0},
                        {control.fd(), POLLIN, 0},
@@ -167,6 +189,12 @@ std::optional<bool> BenchServer::run_test(io::Fd control_fd, BenchObserver& obse
       };
       if (field("role") == "control") {
         refuse_busy(std::move(connection));
+        continue;
+      }
+      if (responder && !probe_in && field("role") == "transaction" && field("test_id") == test_id) {
+        set_nodelay(connection.get());
+        responder->add_greeted(std::move(connection));
+        probe_in = true;
         continue;
       }
       const nlohmann::json stream = field("stream");
@@ -199,6 +227,7 @@ std::optional<bool> BenchServer::run_test(io::Fd control_fd, BenchObserver& obse
          {"warnings", result.start.warnings}});
 
     runner = std::make_unique<SideRunner>(Side::server, config, std::move(streams));
+    if (responder) responder->start();
     const SteadyTime t0 = SteadyClock::now();
     runner->start(t0);
     observer.on_start(result.start);
@@ -257,6 +286,100 @@ std::optional<bool> BenchServer::run_test(io::Fd control_fd, BenchObserver& obse
   finish_result(result);
   observer.on_finish(result);
   return !failed && !result.error;
+}
+
+std::optional<bool> BenchServer::run_transaction_test(ControlChannel& control,
+                                                      const nlohmann::json& hello,
+                                                      BenchObserver& observer) {
+  TransactionServerReport report;
+  report.kind = hello.value("kind", std::string());
+  const Endpoint peer = peer_endpoint(control.fd());
+  report.host = peer.host;
+  report.port = peer.port;
+  const auto refuse = [&](const std::string& why) {
+    control.send_quietly({{"type", "error"}, {"message", why}});
+    report.error = why;
+    observer.on_transaction_test(report);
+    return false;
+  };
+  const auto it = hello.find("transactions");
+  const auto parsed = transaction_config_from_json(it == hello.end() ? nlohmann::json() : *it);
+  if (!parsed) return refuse(parsed.error);
+  if (kind_name(parsed->kind) != report.kind) return refuse("test kind and configuration disagree");
+  const auto id = hello.find("test_id");
+  if (id == hello.end() || !id->is_string() || id->empty() || id->get<std::string>().size() > 64) {
+    return refuse("missing or malformed test id");
+  }
+  report.config = *parsed;
+  TransactionResponder responder(id->get<std::string>(), parsed->request_bytes,
+                                 parsed->response_bytes);
+  responder.start();
+  // The client starts transactions for -t and then waits at most its connect and idle
+  // timeouts for the last ones; past that the client is gone.
+  const SteadyTime deadline =
+      SteadyClock::now() + to_steady(parsed->duration + 2 * kIdleTimeout + 30s);
+  bool more_follows = false;  // phase 1 of `rr --under-load`: --once waits for phase 2
+  try {
+    control.send({{"type", "accept"}, {"version", options_.version}});
+    for (bool finished = false; !finished;) {
+      if (SteadyClock::now() >= deadline) throw BenchError("the test did not finish in time");
+      pollfd fds[3] = {{listener_.get(), POLLIN, 0},
+                       {control.fd(), POLLIN, 0},
+                       {options_.interrupt_fd, POLLIN, 0}};
+      if (::poll(fds, options_.interrupt_fd >= 0 ? 3 : 2,
+                 timeout_ms(SteadyClock::now() + kLoopWake)) <= 0) {
+        continue;
+      }
+      if (options_.interrupt_fd >= 0 && (fds[2].revents & POLLIN) != 0) {
+        stop_ = true;
+        throw BenchError("server interrupted");
+      }
+      if ((fds[0].revents & POLLIN) != 0) {
+        // Bounded: what is pending now, at most a backlog's worth per round.
+        for (int i = 0; i < 128; ++i) {
+          io::Fd connection = accept_tcp(listener_.get());
+          if (!connection.valid()) break;
+          responder.add(std::move(connection));
+        }
+      }
+      if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        for (const auto& message : control.read_available()) {
+          const std::string type = message_type(message);
+          if (type == "finish") {
+            finished = true;
+            more_follows = message.value("more", false);
+          }
+          if (type == "abort") {
+            throw BenchError("client aborted the test: " +
+                             message.value("message", std::string("no reason given")));
+          }
+        }
+        if (!finished && control.closed()) {
+          throw BenchError("client closed the control connection mid-test");
+        }
+      }
+    }
+    responder.stop();
+    const auto counts = responder.counts();
+    report.connections = counts.connections;
+    report.transactions = counts.transactions;
+    report.rejected = counts.rejected;
+    control.send({{"type", "done"},
+                  {"connections", counts.connections},
+                  {"transactions", counts.transactions}});
+    control.shutdown_write();
+  } catch (const std::exception& error) {
+    responder.stop();
+    const auto counts = responder.counts();
+    report.connections = counts.connections;
+    report.transactions = counts.transactions;
+    report.rejected = counts.rejected;
+    report.error = error.what();
+    control.send_quietly({{"type", "abort"}, {"message", error.what()}});
+  }
+  observer.on_transaction_test(report);
+  if (more_follows && !report.error) return std::nullopt;
+  return !report.error;
 }
 
 }  // namespace longhaul::measure

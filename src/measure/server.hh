@@ -9,6 +9,7 @@
 
 #include "io/fd.hh"
 #include "measure/bench_config.hh"
+#include "measure/control_channel.hh"
 #include "measure/reporter.hh"
 
 namespace longhaul::measure {
@@ -37,6 +38,11 @@ class BenchServer {
   /// Runs the test a client asked for on `control`: true when it succeeded, false when
   /// it failed, empty when the connection was not a client asking for a test.
   std::optional<bool> run_test(io::Fd control, BenchObserver& observer);
+  /// Serves a `bench rr` or `bench churn` test whose hello is `hello`: answers
+  /// transaction connections until the client says it has finished. Empty when it
+  /// succeeded and the client announced a second part (that one counts for --once).
+  std::optional<bool> run_transaction_test(ControlChannel& control, const nlohmann::json& hello,
+                                           BenchObserver& observer);
   /// Tells a connection that arrived during a test that we are busy, and closes it.
   void refuse_busy(io::Fd connection) noexcept;
   bool interrupted() const;

@@ -44,9 +44,9 @@ class BenchServer:
 
 
 def client_through_link(longhaul, run_flags: list[str], port: int, *client_args: str,
-                        timeout: float = 90):
-    """Runs `longhaul bench client $LONGHAUL_REMOTE` behind an emulated link."""
-    script = 'exec "$0" bench client "$LONGHAUL_REMOTE" "$@"'
+                        timeout: float = 90,
+                        script: str = 'exec "$0" bench client "$LONGHAUL_REMOTE" "$@"'):
+    """Runs `longhaul bench client $LONGHAUL_REMOTE` (or `script`) behind an emulated link."""
     return longhaul.run("run", "-q", *run_flags, "--", "sh", "-c", script,
                         str(longhaul.binary), "-p", str(port), *client_args, timeout=timeout)
 
@@ -270,3 +270,173 @@ def test_interrupted_client_stops_both_sides(longhaul):
     # The server hears of it and, with --once, exits reporting the failed test.
     assert server.wait(timeout=10) == 1, server.process.output()
     assert "client aborted the test" in server.process.stdout(), server.process.output()
+
+
+# --------------------------------------------------------------------------
+# Request/response latency (bench rr)
+# --------------------------------------------------------------------------
+
+
+def test_rr_latency_alone_is_the_round_trip(longhaul):
+    """64-byte requests and responses through --rtt 20ms: each transaction is one round trip.
+
+    Tolerance: the emulator holds each packet for its configured delay and releases it
+    within a fraction of a millisecond (docs/performance.md), and both ends add tens of
+    microseconds; so the median lies between 20 ms and 20 ms + 3 ms, and never below.
+    """
+    server = BenchServer(longhaul)
+    result = client_through_link(longhaul, ["--rtt", "20ms"], server.port, "-t", "3", "--json",
+                                 script='exec "$0" bench rr "$LONGHAUL_REMOTE" "$@"')
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    doc = parse_document(result)
+    assert doc["kind"] == "rr" and "error" not in doc, doc.get("error")
+    alone = doc["end"]["alone"]
+    latency = alone["latency"]
+    print(f"rr at 20 ms: {alone['transactions']} transactions, p50 {latency['p50_us']:.0f} us, "
+          f"p99 {latency['p99_us']:.0f} us, max {latency['max_us']:.0f} us")
+    assert 19_900 <= latency["min_us"], latency
+    assert 19_900 <= latency["p50_us"] <= 23_000, latency
+    assert latency["p50_us"] <= latency["p90_us"] <= latency["p99_us"] <= latency["p99_9_us"] \
+        <= latency["max_us"], latency
+    # Back to back for 3 s at ~20 ms each: about 150 transactions.
+    assert 110 <= alone["transactions"] <= 151, alone
+    assert abs(alone["transactions_per_second"] - alone["transactions"] / alone["seconds"]) < 1e-6
+    assert doc["end"]["under_load"] is None
+
+
+def test_rr_under_load_shows_the_queue(longhaul):
+    """A bulk upload fills the 20 Mbit/s bottleneck's queue: the same transactions then wait
+    behind it, so latency under load exceeds latency alone (bufferbloat)."""
+    server = BenchServer(longhaul)
+    result = client_through_link(
+        longhaul, ["--rtt", "20ms", "--rate", "20mbit"], server.port, "-t", "3",
+        "--under-load", "--load-ramp", "2", "--json",
+        script='exec "$0" bench rr "$LONGHAUL_REMOTE" "$@"')
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    doc = parse_document(result)
+    assert "error" not in doc, doc["error"]
+    alone = doc["end"]["alone"]["latency"]
+    loaded = doc["end"]["under_load"]["latency"]
+    load = doc["end"]["load"]
+    print(f"p50 alone {alone['p50_us']:.0f} us, under load {loaded['p50_us']:.0f} us; load "
+          f"{load['sum_received']['bits_per_second'] / 1e6:.1f} Mbit/s")
+    assert doc["start"]["config"]["under_load"] is True
+    assert doc["end"]["under_load"]["transactions"] >= 10
+    # The load really ran on the path, near its rate.
+    assert load["sum_received"]["bits_per_second"] >= 0.7 * 20e6 * WIRE_GOODPUT_CAP, load
+    # A queue of at least a few ms builds at the bottleneck (each 1538-byte packet ahead
+    # of a request costs 0.6 ms at 20 Mbit/s).
+    assert loaded["p50_us"] >= alone["p50_us"] + 3_000, (alone, loaded)
+    increase = doc["end"]["latency_increase_us"]["p50"]
+    assert abs(increase - (loaded["p50_us"] - alone["p50_us"])) < 1e-3
+
+
+# --------------------------------------------------------------------------
+# Connection churn (bench churn)
+# --------------------------------------------------------------------------
+
+NARROW_PORTS = 'sysctl -q -w net.ipv4.ip_local_port_range="40000 40049" && '
+
+
+def test_churn_exhausts_a_narrowed_port_range(longhaul):
+    """50 ephemeral ports in the client's own namespace, 200 new connections/s: each closed
+    connection keeps its port in TIME_WAIT for 60 s, so about the 50th attempt fails with
+    EADDRNOTAVAIL (the control connection holds one port too)."""
+    server = BenchServer(longhaul)
+    result = client_through_link(
+        longhaul, ["--rtt", "2ms"], server.port, "--rate-connections", "200", "-t", "1.5",
+        "--json", script=NARROW_PORTS + 'exec "$0" bench churn "$LONGHAUL_REMOTE" "$@"')
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    doc = parse_document(result)
+    assert doc["kind"] == "churn" and "error" not in doc, doc.get("error")
+    namespace = doc["start"]["client_namespace"]
+    assert namespace["ip_local_port_range"] == [40000, 40049], namespace
+    assert namespace["ephemeral_ports"] == 50
+    end = doc["end"]
+    first = end["first_eaddrnotavail"]
+    assert first is not None, end
+    print(f"first EADDRNOTAVAIL: attempt {first['attempt']} at {first['at_s']:.3f} s; "
+          f"{end['connected']} connected, failures {end['failures']}")
+    assert 45 <= first["attempt"] <= 50, first
+    assert first["connected_before"] == first["attempt"] - 1, first
+    assert first["sockets"]["time_wait_to_server"] >= 40, first
+    assert first["sockets"]["ephemeral_ports_in_use"] == 50, first
+    assert end["connected"] <= 49 and end["failures"]["EADDRNOTAVAIL"] >= 200, end
+    assert end["attempted"] == end["connected"] + end["failed"], end
+    explanation = " ".join(first["explanation"])
+    assert "40000-40049 (50 ports)" in explanation and "TIME_WAIT" in explanation, explanation
+    assert "50 ports / 60 s" in explanation, explanation
+    assert "tcp_tw_reuse = 2 (loopback only)" in explanation, explanation
+    fixes = " ".join(first["fixes"])
+    for fix in ("--reuse", "net.ipv4.tcp_tw_reuse=1", "ip_local_port_range", "tcp_tw_recycle"):
+        assert fix in fixes, (fix, fixes)
+
+
+def test_churn_with_reuse_does_not_exhaust_ports(longhaul):
+    """The same load over kept-alive connections uses a handful of ports: no failure."""
+    server = BenchServer(longhaul)
+    result = client_through_link(
+        longhaul, ["--rtt", "2ms"], server.port, "--rate-connections", "200", "-t", "1.5",
+        "--reuse", "--json",
+        script=NARROW_PORTS + 'exec "$0" bench churn "$LONGHAUL_REMOTE" "$@"')
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    end = parse_document(result)["end"]
+    assert end["first_eaddrnotavail"] is None and end["failed"] == 0, end
+    assert end["attempted"] == end["completed"] == 300, end
+    assert 1 <= end["connections_opened"] <= 10, end
+    assert end["transaction_latency"]["p50_us"] >= 2_000, end
+
+
+def test_churn_human_report_on_loopback(longhaul):
+    server = BenchServer(longhaul)
+    result = longhaul.run("bench", "churn", "127.0.0.1", "-p", str(server.port),
+                          "--rate-connections", "300", "-n", "150", "-t", "2", timeout=30)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    out = result.stdout
+    assert "client namespace: net.ipv4.ip_local_port_range" in out, out
+    assert "150 opened, 150 established, 150 transactions completed, 0 failed" in out, out
+    assert "connect latency:" in out and "TIME_WAIT sockets: at most" in out, out
+    assert "cannot assign" not in out, out
+    assert "churn test from 127.0.0.1: 150 connections, 150 transactions" in \
+        server.process.stdout(), server.process.output()
+
+
+# --------------------------------------------------------------------------
+# Plots
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("extension", ["svg", "png"])
+def test_client_plot_writes_a_valid_image(longhaul, tmp_path, extension):
+    import struct
+    import xml.etree.ElementTree as ElementTree
+
+    server = BenchServer(longhaul)
+    output = tmp_path / f"plot.{extension}"
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", str(server.port), "-t", "2",
+                          "-i", "0.5", "-O", "0.5", "--plot", str(output), timeout=60)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert server.wait() == 0, server.process.output()
+    data = output.read_bytes()
+    if extension == "svg":
+        root = ElementTree.fromstring(data)
+        assert root.tag.endswith("svg"), root.tag
+        text = "".join(root.itertext())
+        for label in ("Goodput", "Congestion window", "Smoothed RTT (ms)", "Time since start (s)",
+                      "upload, as received", "127.0.0.1"):
+            assert label in text, (label, text[:500])
+    else:
+        assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+        width, height = struct.unpack(">II", data[16:24])
+        assert width == 1100 and height >= 800, (width, height)
+
+
+def test_plot_with_a_wrong_extension_is_a_usage_error(longhaul):
+    result = longhaul.run("bench", "client", "127.0.0.1", "-p", "9", "--plot", "out.pdf")
+    assert result.returncode == 2, result.stderr
+    assert "--plot" in result.stderr and ".svg or .png" in result.stderr, result.stderr

@@ -285,6 +285,8 @@ TEST(AqmRed, AboveTheMaximumEveryArrivalIsDropped) {
   EXPECT_LE(queue.queued_packets(), 31u);
   EXPECT_GE(sink.dropped.size(), 169u);
   EXPECT_EQ(queue.aqm_dropped(), sink.dropped.size());
+  // Early drops have their own cause; the hard limit's stay queue_full.
+  for (const auto& [packet, cause] : sink.dropped) EXPECT_EQ(cause, DropCause::aqm) << packet.seq;
 }
 
 TEST(AqmRed, DefaultThresholdsFollowTcRed) {

@@ -95,8 +95,9 @@ class Ledger {
     EXPECT_EQ(s.packets_out, egress_.sent_packets());
     EXPECT_EQ(s.bytes_out, egress_.sent_bytes());
     std::uint64_t dropped_packets = 0, dropped_bytes = 0;
-    for (const DropCause cause : {DropCause::queue_full, DropCause::loss, DropCause::malformed,
-                                  DropCause::buffer_exhausted, DropCause::tx_error}) {
+    for (const DropCause cause :
+         {DropCause::queue_full, DropCause::loss, DropCause::malformed, DropCause::buffer_exhausted,
+          DropCause::tx_error, DropCause::aqm, DropCause::mtu}) {
       EXPECT_EQ(At(s.dropped_packets, cause), egress_.discarded_packets(cause))
           << drop_cause_name(cause);
       EXPECT_EQ(At(s.dropped_bytes, cause), egress_.discarded_bytes(cause))

@@ -57,14 +57,21 @@ TEST(MeasureReport, SecondsArguments) {
 }
 
 TEST(MeasureReport, ProgressLine) {
-  ProgressState state{"upload to 198.18.1.1", 12s, 60s, 0, std::nullopt};
+  ProgressState state;
+  state.what = "upload to 198.18.1.1";
+  state.elapsed = 12s;
+  state.planned = 60s;
   const std::string line = format_progress(state, 80);
   EXPECT_EQ(line.substr(0, 38), "bench upload to 198.18.1.1: 12 / 60 s ");
   EXPECT_NE(line.find("[######"), std::string::npos);
   EXPECT_NE(line.find(" 20%"), std::string::npos);
   EXPECT_LE(line.size(), 80U);
   EXPECT_LE(format_progress(state, 20).size(), 20U);  // a narrow terminal gets no bar
-  ProgressState bytes{"download from h", 3s, 0s, 500'000'000, 1'000'000'000};
+  ProgressState bytes;
+  bytes.what = "download from h";
+  bytes.elapsed = 3s;
+  bytes.bytes = 500'000'000;
+  bytes.planned_bytes = 1'000'000'000;
   EXPECT_NE(format_progress(bytes, 100).find("500 MB / 1 GB"), std::string::npos);
   EXPECT_NE(format_progress(bytes, 100).find(" 50%"), std::string::npos);
 }
@@ -75,7 +82,11 @@ TEST(MeasureReport, ProgressIsOffWhenNotATerminal) {
   {
     TerminalProgress progress(file, true);
     EXPECT_FALSE(progress.enabled());
-    progress.update({"x", 1s, 2s, 0, std::nullopt});
+    ProgressState state;
+    state.what = "x";
+    state.elapsed = 1s;
+    state.planned = 2s;
+    progress.update(state);
     progress.clear();
   }
   EXPECT_EQ(std::ftell(file), 0L);

@@ -1,0 +1,264 @@
+"""Integration tests of `longhaul capture` (pcap of a lab's lane) and `longhaul bridge` (appliance
+mode over veth pairs whose far ends sit in namespaces playing two switches).
+
+Traffic is real: pings and iperf3 through the engine; pcap files are read back with tshark.
+Addresses: 198.18.0.0/15 only. The autouse `longhaul` fixture (conftest.py) fails a test that
+leaves an lh-* namespace or link, a state file or a process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import statistics
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import base_env, wait_until
+from test_labs import PING_SUMMARY, labs, star, write_topology  # noqa: F401 (fixture)
+
+# Nanosecond pcap, as written on a little-endian machine.
+PCAP_NANO_MAGIC = bytes.fromhex("4d3cb2a1")
+
+
+def tshark(path: Path, display_filter: str, *fields: str) -> list[list[str]]:
+    """Rows of `fields` for the frames of `path` matching `display_filter`."""
+    argv = ["tshark", "-r", str(path), "-Y", display_filter, "-T", "fields"]
+    for field in fields:
+        argv += ["-e", field]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=base_env())
+    assert result.returncode == 0, f"tshark failed on {path}: {result.stderr}"
+    return [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
+
+
+def count(path: Path, display_filter: str) -> int:
+    return len(tshark(path, display_filter, "frame.number"))
+
+
+class Capture:
+    """`longhaul capture` running in the background until stopped (or its own limit)."""
+
+    def __init__(self, longhaul, lab, lane: str, path: Path, *args: str):
+        self.path = path
+        self.process = longhaul.start("capture", lane, "--lab", lab.name, "-w", str(path), *args)
+        wait_until(lambda: "capturing" in self.process.stderr() or self.process.poll() is not None,
+                   timeout=10, what="the capture to start")
+        assert self.process.poll() is None, self.process.output()
+
+    def stop(self) -> str:
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(timeout=15) == 0, self.process.output()
+        return self.process.stderr()
+
+
+CAPTURE_LAB = {
+    "hq": "",
+    # up (branch -> hub) loses 30 %: some echo requests never leave the lane.
+    "branch": 'rtt = "10ms"\nloss-up = "30%"',
+}
+
+
+def ping(lab, source: str, target: str, count_: int) -> dict:
+    """Pings after a warm-up that pays for ARP, so the captures see ICMP only."""
+    lab.exec(source, "ping", "-c", "3", "-i", "0.05", "-W", "2", target)
+    result = lab.exec(source, "ping", "-c", str(count_), "-i", "0.05", "-W", "1", target)
+    match = PING_SUMMARY.search(result.stdout) or re.search(
+        r"(?P<sent>\d+) packets transmitted, (?P<received>\d+) received", result.stdout)
+    assert match, result.stdout + result.stderr
+    return {"sent": int(match["sent"]), "received": int(match["received"])}
+
+
+def test_capture_before_and_after_impairment(labs, longhaul, tmp_path):
+    """Before: every echo request that entered the lane; after: only those the lane delivered,
+    each half the RTT later; replies come back on the down direction."""
+    lab = labs(write_topology(tmp_path, star("cap", CAPTURE_LAB)))
+    before = Capture(longhaul, lab, "branch", tmp_path / "before.pcap", "--before")
+    after = Capture(longhaul, lab, "branch", tmp_path / "after.pcap")
+    # Only pings from here on: the warm-up in ping() is captured too, so count from the seq.
+    result = ping(lab, "branch", "hq", 40)
+    summary_before = before.stop()
+    summary_after = after.stop()
+
+    for path in (before.path, after.path):
+        assert path.read_bytes()[:4] == PCAP_NANO_MAGIC, path
+    # The 40 measured pings are the second ping process: its own ICMP id.
+    requests_before = tshark(before.path, "icmp.type == 8", "icmp.ident", "icmp.seq",
+                             "frame.time_epoch")
+    ident = requests_before[-1][0]
+    measured_before = {int(r[1]): float(r[2]) for r in requests_before if r[0] == ident}
+    assert len(measured_before) == result["sent"] == 40
+    # Nothing went down before impairment that was not a reply to a request that arrived.
+    replies_before = count(before.path, f"icmp.type == 0 && icmp.ident == {int(ident, 0)}")
+    assert replies_before == result["received"]
+
+    requests_after = {int(r[1]): float(r[2]) for r in tshark(
+        after.path, "icmp.type == 8", "icmp.ident", "icmp.seq", "frame.time_epoch")
+        if r[0] == ident}
+    replies_after = count(after.path, f"icmp.type == 0 && icmp.ident == {int(ident, 0)}")
+    # After impairment up: exactly the requests the lane delivered, which ping saw answered.
+    assert len(requests_after) == result["received"]
+    assert replies_after == result["received"]
+    assert 0 < result["received"] < 40, result  # 30 % loss of 40: all or none is p < 1e-6
+    # Nanosecond timestamps on one clock: each request leaves the lane 5 ms (RTT/2) after it
+    # entered, to well within a millisecond.
+    delays = [requests_after[seq] - measured_before[seq] for seq in requests_after]
+    assert all(0.0049 <= d <= 0.0060 for d in delays), delays
+    assert 0.0049 <= statistics.median(delays) <= 0.0052, delays
+
+    assert re.search(r"\d+ frames written \(up \d+, down \d+\)", summary_after), summary_after
+    assert "before" in summary_before and "after" in summary_after
+
+
+def test_capture_direction_filter_and_count(labs, longhaul, tmp_path):
+    lab = labs(write_topology(tmp_path, star("capd", {"hq": "", "branch": 'rtt = "4ms"'})))
+    ping(lab, "branch", "hq", 2)  # ARP settled
+    down = Capture(longhaul, lab, "branch", tmp_path / "down.pcap", "--direction", "down")
+    up_count = Capture(longhaul, lab, "branch", tmp_path / "up.pcap", "--direction", "up",
+                       "-c", "5")
+    ping(lab, "branch", "hq", 10)
+    # -c 5: the capture ends by itself after five frames.
+    assert up_count.process.wait(timeout=15) == 0, up_count.process.output()
+    assert "5 frames written (up 5)" in up_count.process.stderr(), up_count.process.output()
+    down.stop()
+    up_frames = count(up_count.path, "frame")
+    assert up_frames == 5 and count(up_count.path, "icmp.type == 8") == 5
+    # Down only: the replies (10 or more with the warm-up), no requests.
+    assert count(down.path, "icmp.type == 0") >= 10
+    assert count(down.path, "icmp.type == 8") == 0
+
+
+def test_capture_time_limit_and_errors(labs, longhaul, tmp_path):
+    no_lab = longhaul.run("capture", "x", "-w", str(tmp_path / "x.pcap"))
+    assert no_lab.returncode != 0 and "no lab is up" in no_lab.stderr, no_lab.stderr
+    lab = labs(write_topology(tmp_path, star("cape", {"hq": "", "branch": ""})))
+    unknown = longhaul.run("capture", "nowhere", "-w", str(tmp_path / "x.pcap"))
+    assert unknown.returncode != 0, unknown.stderr
+    assert "no lane 'nowhere'" in unknown.stderr and "branch" in unknown.stderr, unknown.stderr
+    unwritable = longhaul.run("capture", "branch", "-w", str(tmp_path / "missing" / "x.pcap"))
+    assert unwritable.returncode != 0, unwritable.stderr
+    assert "missing/x.pcap" in unwritable.stderr, unwritable.stderr
+    bad_time = longhaul.run("capture", "branch", "-w", str(tmp_path / "x.pcap"), "-t", "soon")
+    assert bad_time.returncode == 2, bad_time.stderr
+    timed = longhaul.run("capture", "branch", "--lab", lab.name, "-w", str(tmp_path / "t.pcap"),
+                         "-t", "0.5", timeout=20)
+    assert timed.returncode == 0 and "stopped by the time limit" in timed.stderr, timed.stderr
+    assert (tmp_path / "t.pcap").read_bytes()[:4] == PCAP_NANO_MAGIC
+
+
+# --------------------------------------------------------------------------
+# Appliance mode
+# --------------------------------------------------------------------------
+
+SWITCHES = {"a": ("lh-sw1", "lh-bra", "198.18.250.1"), "b": ("lh-sw2", "lh-brb", "198.18.250.2")}
+
+
+def ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10, env=base_env())
+
+
+def in_switch(side: str, *argv: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(["ip", "netns", "exec", SWITCHES[side][0], *argv], capture_output=True,
+                          text=True, timeout=timeout, env=base_env())
+
+
+def promiscuity(link: str) -> int:
+    out = subprocess.run(["ip", "-d", "link", "show", link], capture_output=True, text=True,
+                         check=True, timeout=10, env=base_env()).stdout
+    return int(re.search(r"promiscuity (\d+)", out).group(1))
+
+
+@pytest.fixture
+def switches():
+    """Two namespaces playing switches, each with eth0 wired by a veth to lh-bra / lh-brb here."""
+    try:
+        for namespace, link, address in SWITCHES.values():
+            ip("netns", "add", namespace)
+            ip("link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", namespace)
+            # The bridge's ports carry frames only: nothing of the host's own goes out on them.
+            subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{link}.disable_ipv6=1"], check=True,
+                           timeout=10, env=base_env())
+            ip("link", "set", link, "up")
+            ip("-n", namespace, "addr", "add", f"{address}/24", "dev", "eth0")
+            ip("-n", namespace, "link", "set", "eth0", "up")
+            ip("-n", namespace, "link", "set", "lo", "up")
+        yield SWITCHES
+    finally:
+        for namespace, link, _ in SWITCHES.values():
+            subprocess.run(["ip", "link", "del", link], capture_output=True, timeout=10)
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=10)
+
+
+def start_bridge(longhaul, *args: str):
+    bridge = longhaul.start("bridge", "--lane", "a=lh-bra,b=lh-brb", *args)
+    wait_until(lambda: "bridging" in bridge.stderr() or bridge.poll() is not None, timeout=10,
+               what="the bridge to start")
+    assert bridge.poll() is None, bridge.output()
+    return bridge
+
+
+def stop_bridge(bridge) -> str:
+    bridge.send_signal(signal.SIGINT)
+    assert bridge.wait(timeout=15) == 0, bridge.output()
+    return bridge.stderr()
+
+
+def test_bridge_delays_both_directions_and_restores_promiscuity(longhaul, switches, tmp_path):
+    bridge = start_bridge(longhaul, "--rtt", "20ms", "--json", str(tmp_path / "bridge.json"))
+    assert promiscuity("lh-bra") == 1 and promiscuity("lh-brb") == 1
+    in_switch("a", "ping", "-c", "2", "-i", "0.05", "-W", "3", "198.18.250.2")  # ARP
+    result = in_switch("a", "ping", "-c", "20", "-i", "0.05", "-W", "2", "198.18.250.2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = PING_SUMMARY.search(result.stdout)
+    assert match and int(match["received"]) == 20, result.stdout
+    # 10 ms each way; the veths and the engine add tens of microseconds.
+    assert 20.0 <= float(match["avg"]) <= 21.0, result.stdout
+    summary = stop_bridge(bridge)
+    assert "bridge stopped" in summary and "up" in summary and "down" in summary, summary
+    # The kernel dropped the promiscuous memberships with the sockets.
+    assert promiscuity("lh-bra") == 0 and promiscuity("lh-brb") == 0
+    report = json.loads((tmp_path / "bridge.json").read_text())
+    assert report["schema"] == "longhaul.bridge/1"
+    lane = report["lanes"][0]
+    assert (lane["a"], lane["b"]) == ("lh-bra", "lh-brb")
+    for direction in ("up", "down"):
+        assert lane["directions"][direction]["packets_out"] >= 22, lane["directions"][direction]
+
+
+def test_bridge_asymmetric_rates(longhaul, switches):
+    bridge = start_bridge(longhaul, "--rate-up", "20mbit", "--rate-down", "60mbit", "--rtt",
+                          "4ms")
+    server = subprocess.Popen(["ip", "netns", "exec", "lh-sw2", "iperf3", "-s", "-p", "5311"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=base_env())
+    try:
+        wait_until(lambda: "5311" in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
+                   what="the iperf3 server to listen")
+        rates = {}
+        for direction, extra in (("up", []), ("down", ["-R"])):
+            run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5311", "-t", "3", "-J",
+                            *extra)
+            assert run.returncode == 0, run.stdout + run.stderr
+            rates[direction] = json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    stop_bridge(bridge)
+    # Goodput below the wire rate (headers, slow start); never above it.
+    assert 0.75 * 20e6 <= rates["up"] <= 20e6, rates
+    assert 0.75 * 60e6 <= rates["down"] <= 60e6, rates
+
+
+def test_bridge_errors(longhaul, switches):
+    missing = longhaul.run("bridge", "--lane", "a=lh-bra,b=lh-nothere")
+    assert missing.returncode == 3, missing.stderr
+    assert "no interface 'lh-nothere'" in missing.stderr and "lh-bra" in missing.stderr
+    twice = longhaul.run("bridge", "--lane", "a=lh-bra,b=lh-bra")
+    assert twice.returncode == 2 and "used twice" in twice.stderr, twice.stderr
+    syntax = longhaul.run("bridge", "--lane", "lh-bra,lh-brb")
+    assert syntax.returncode == 2 and "a=INTERFACE,b=INTERFACE" in syntax.stderr, syntax.stderr
+    no_netns = longhaul.run("bridge", "--netns", "lh-nowhere", "--lane", "a=x,b=y")
+    assert no_netns.returncode == 3 and "lh-nowhere" in no_netns.stderr, no_netns.stderr
+    assert promiscuity("lh-bra") == 0
