@@ -90,7 +90,7 @@ int UpCommand::execute() {
 }
 
 StatusCommand::StatusCommand(CLI::App& app) {
-  command_ = app.add_subcommand("status", "Show labs and runs: sites, addresses, lanes, counters");
+  command_ = app.add_subcommand("status", "Show labs: sites, addresses, lanes, live counters");
   command_->add_option("lab", lab_, "The lab to show (default: every lab)");
   command_->add_flag("--json", json_, "Machine-readable output (schema longhaul.lab/1)");
 }

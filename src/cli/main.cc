@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/bench_command.hh"
+#include "cli/capture_bridge_commands.hh"
 #include "cli/commands.hh"
 #include "cli/lab_commands.hh"
 #include "cli/tune_command.hh"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   cli::ExecCommand exec(app, false);
   cli::ExecCommand shell(app, true);
   cli::DownCommand down(app);
+  cli::CaptureCommand capture(app);
+  cli::BridgeCommand bridge(app);
   cli::BenchCommand bench(app);
   cli::TuneCommand tune(app);
   if (argc > 1 && argv[1][0] != '-') {
@@ -69,6 +72,8 @@ int main(int argc, char** argv) {
     if (exec.selected()) return exec.execute();
     if (shell.selected()) return shell.execute();
     if (down.selected()) return down.execute();
+    if (capture.selected()) return capture.execute();
+    if (bridge.selected()) return bridge.execute();
     if (bench.selected()) return bench.execute();
     if (tune.selected()) return tune.execute();
   } catch (const cli::UsageError& error) {

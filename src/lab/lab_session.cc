@@ -103,18 +103,19 @@ nlohmann::json describe_lab(const core::LabPlan& plan, const LabDefinition& lab)
       }
       return {{"netns", emulator_netns(plan.name)}, {"ifname", switch_port(l, which)}};
     };
-    lanes.push_back(
-        {{"name", lane.name},
-         {"a", lane.a},
-         {"b", lane.b},
-         {"ports", {{"a", engine_port(l, 'a')}, {"b", engine_port(l, 'b')}}},
-         {"peers", {{"a", peer(plan.lanes[l].a, 'a')}, {"b", peer(plan.lanes[l].b, 'b')}}},
-         {"up", describe(lab.lanes[l].up)},
-         {"down", describe(lab.lanes[l].down)},
-         {"seed", lab.lanes[l].seed},
-         {"config",
-          {{"up", direction_config_json(lab.lanes[l].up)},
-           {"down", direction_config_json(lab.lanes[l].down)}}}});
+    const nlohmann::json peers = {{"a", peer(plan.lanes[l].a, 'a')},
+                                  {"b", peer(plan.lanes[l].b, 'b')}};
+    lanes.push_back({{"name", lane.name},
+                     {"a", lane.a},
+                     {"b", lane.b},
+                     {"ports", {{"a", engine_port(l, 'a')}, {"b", engine_port(l, 'b')}}},
+                     {"peers", peers},
+                     {"up", describe(lab.lanes[l].up)},
+                     {"down", describe(lab.lanes[l].down)},
+                     {"seed", lab.lanes[l].seed},
+                     {"config",
+                      {{"up", direction_config_json(lab.lanes[l].up)},
+                       {"down", direction_config_json(lab.lanes[l].down)}}}});
   }
   return {{"sites", sites},     {"switches", plan.switches},
           {"subnets", subnets}, {"lanes", lanes},
@@ -437,18 +438,8 @@ void lab_down(const LabState& state) {
 int lab_exec(const ExecRequest& request) {
   check_privileges();
   const LabState state = choose_lab(request.lab);
-  const auto& sites = state.description.at("sites");
-  const auto site = std::find_if(sites.begin(), sites.end(), [&](const nlohmann::json& s) {
-    return s.at("name").get<std::string>() == request.site;
-  });
-  if (site == sites.end()) {
-    std::string names;
-    for (const auto& s : sites)
-      names += (names.empty() ? "" : ", ") + s.at("name").get<std::string>();
-    throw std::runtime_error(
-        fmt::format("lab '{}' has no site '{}' (sites: {})", state.name, request.site, names));
-  }
-  const std::string netns_name = site->at("netns").get<std::string>();
+  const nlohmann::json& site = find_site(state, request.site);
+  const std::string netns_name = site.at("netns").get<std::string>();
   const BlockRunSignals block_signals;
   const io::Netns netns = io::Netns::open(netns_name);
 
@@ -461,7 +452,7 @@ int lab_exec(const ExecRequest& request) {
   spawn.netns_fd = netns.fd();
   const std::string hosts = etc_netns_dir(netns_name) + "/hosts";
   if (fs::exists(hosts)) spawn.etc_binds.emplace_back(hosts, "/etc/hosts");
-  const auto& first = site->at("interfaces").at(0);
+  const auto& first = site.at("interfaces").at(0);
   spawn.extra_env = {"LONGHAUL_LAB=" + state.name, "LONGHAUL_SITE=" + request.site,
                      "LONGHAUL_LOCAL=" + first.at("ipv4").get<std::string>(),
                      "LONGHAUL_LOCAL6=" + first.at("ipv6").get<std::string>()};

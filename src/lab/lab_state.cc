@@ -140,6 +140,19 @@ std::optional<LabState> find_lab(const std::string& name) {
   return read_lab(fs::path(kLabStateDir) / (name + ".json"));
 }
 
+const nlohmann::json& find_site(const LabState& state, const std::string& site) {
+  static const nlohmann::json kNoSites = nlohmann::json::array();
+  const nlohmann::json& sites =
+      state.description.contains("sites") ? state.description.at("sites") : kNoSites;
+  std::string names;
+  for (const auto& entry : sites) {
+    if (entry.value("name", "") == site) return entry;
+    names += (names.empty() ? "" : ", ") + entry.value("name", "");
+  }
+  throw std::runtime_error(fmt::format("lab '{}' has no site '{}' (sites: {})", state.name, site,
+                                       names.empty() ? "none recorded" : names));
+}
+
 std::vector<LabState> list_labs() {
   std::vector<LabState> labs;
   std::error_code error;

@@ -44,6 +44,9 @@ LabState claim_lab(const std::string& name, pid_t pid, const std::string& file,
 void save_lab(const LabState& state);
 /// The recorded lab called `name`, if any.
 std::optional<LabState> find_lab(const std::string& name);
+/// Site `site` of `state`'s description (its "netns", "interfaces", ...). Throws
+/// std::runtime_error naming the lab's sites when it has no such site.
+const nlohmann::json& find_site(const LabState& state, const std::string& site);
 /// Every recorded lab, by name.
 std::vector<LabState> list_labs();
 /// True while the lab's engine process is alive (and is the same process).

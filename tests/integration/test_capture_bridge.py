@@ -8,12 +8,17 @@ leaves an lh-* namespace or link, a state file or a process behind.
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import json
 import re
+import socket
+import struct
 import signal
 import statistics
 import subprocess
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -63,8 +68,8 @@ CAPTURE_LAB = {
 
 def ping(lab, source: str, target: str, count_: int) -> dict:
     """Pings after a warm-up that pays for ARP, so the captures see ICMP only."""
-    lab.exec(source, "ping", "-c", "3", "-i", "0.05", "-W", "2", target)
-    result = lab.exec(source, "ping", "-c", str(count_), "-i", "0.05", "-W", "1", target)
+    lab.exec(source, "ping", "-4", "-c", "3", "-i", "0.05", "-W", "2", target)
+    result = lab.exec(source, "ping", "-4", "-c", str(count_), "-i", "0.05", "-W", "1", target)
     match = PING_SUMMARY.search(result.stdout) or re.search(
         r"(?P<sent>\d+) packets transmitted, (?P<received>\d+) received", result.stdout)
     assert match, result.stdout + result.stderr
@@ -102,11 +107,11 @@ def test_capture_before_and_after_impairment(labs, longhaul, tmp_path):
     assert len(requests_after) == result["received"]
     assert replies_after == result["received"]
     assert 0 < result["received"] < 40, result  # 30 % loss of 40: all or none is p < 1e-6
-    # Nanosecond timestamps on one clock: each request leaves the lane 5 ms (RTT/2) after it
-    # entered, to well within a millisecond.
-    delays = [requests_after[seq] - measured_before[seq] for seq in requests_after]
-    assert all(0.0049 <= d <= 0.0060 for d in delays), delays
-    assert 0.0049 <= statistics.median(delays) <= 0.0052, delays
+    # Timestamps on one clock: each request leaves the lane 5 ms (RTT/2) after it entered, never
+    # earlier; later only by the engine's wake-up and the veth (tens of µs; more on a busy VM).
+    delays = sorted(requests_after[seq] - measured_before[seq] for seq in requests_after)
+    assert delays[0] >= 0.00499, delays
+    assert statistics.median(delays) <= 0.0055, delays
 
     assert re.search(r"\d+ frames written \(up \d+, down \d+\)", summary_after), summary_after
     assert "before" in summary_before and "after" in summary_after
@@ -123,8 +128,11 @@ def test_capture_direction_filter_and_count(labs, longhaul, tmp_path):
     assert up_count.process.wait(timeout=15) == 0, up_count.process.output()
     assert "5 frames written (up 5)" in up_count.process.stderr(), up_count.process.output()
     down.stop()
-    up_frames = count(up_count.path, "frame")
-    assert up_frames == 5 and count(up_count.path, "icmp.type == 8") == 5
+    # Five frames, all going up: echo requests (and maybe the sites' own IPv6 neighbour
+    # discovery, which a lab that just came up still sends), never a reply.
+    assert count(up_count.path, "frame") == 5
+    assert count(up_count.path, "icmp.type == 8") >= 3
+    assert count(up_count.path, "icmp.type == 0") == 0
     # Down only: the replies (10 or more with the warm-up), no requests.
     assert count(down.path, "icmp.type == 0") >= 10
     assert count(down.path, "icmp.type == 8") == 0
@@ -213,8 +221,12 @@ def test_bridge_delays_both_directions_and_restores_promiscuity(longhaul, switch
     assert result.returncode == 0, result.stdout + result.stderr
     match = PING_SUMMARY.search(result.stdout)
     assert match and int(match["received"]) == 20, result.stdout
-    # 10 ms each way; the veths and the engine add tens of microseconds.
-    assert 20.0 <= float(match["avg"]) <= 21.0, result.stdout
+    # 10 ms each way, never less; the veths and the engine add tens of microseconds. The median,
+    # not the mean: on a loaded 2-core VM a few late wake-ups (the engine's "late p99") would
+    # move the mean by more than the emulator's own error.
+    times = [float(t) for t in re.findall(r"time=([\d.]+) ms", result.stdout)]
+    assert min(times) >= 20.0, result.stdout
+    assert statistics.median(times) <= 21.0, result.stdout
     summary = stop_bridge(bridge)
     assert "bridge stopped" in summary and "up" in summary and "down" in summary, summary
     # The kernel dropped the promiscuous memberships with the sockets.
@@ -249,6 +261,28 @@ def test_bridge_asymmetric_rates(longhaul, switches):
     # Goodput below the wire rate (headers, slow start); never above it.
     assert 0.75 * 20e6 <= rates["up"] <= 20e6, rates
     assert 0.75 * 60e6 <= rates["down"] <= 60e6, rates
+
+
+def gro(ifname: str, enable: Optional[bool] = None) -> bool:
+    """GRO of a root-namespace interface via the ethtool ioctl (no ethtool binary needed)."""
+    ethtool_ggro, ethtool_sgro, siocethtool = 0x2b, 0x2c, 0x8946
+    request = bytearray(struct.pack("II", ethtool_ggro if enable is None else ethtool_sgro,
+                                    int(bool(enable))))
+    address = ctypes.addressof((ctypes.c_char * len(request)).from_buffer(request))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as control:
+        fcntl.ioctl(control, siocethtool, struct.pack("16sP", ifname.encode(), address))
+    return bool(struct.unpack("II", bytes(request))[1])
+
+
+def test_bridge_turns_gro_off_for_wire_packets_and_restores_it(longhaul, switches):
+    gro("lh-bra", True)
+    assert gro("lh-bra") and not gro("lh-brb")
+    # Loss up only: a -> b needs wire-sized packets, so lh-bra (where up is received) must not
+    # merge them; b -> a does not, so lh-brb is left alone.
+    bridge = start_bridge(longhaul, "--loss-up", "1%")
+    assert not gro("lh-bra") and not gro("lh-brb")
+    stop_bridge(bridge)
+    assert gro("lh-bra") and not gro("lh-brb")
 
 
 def test_bridge_errors(longhaul, switches):

@@ -1,0 +1,150 @@
+#include "cli/capture_bridge_commands.hh"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+
+#include "cli/commands.hh"
+#include "cli/link_flags.hh"
+#include "core/units.hh"
+#include "lab/bridge_session.hh"
+#include "lab/capture_session.hh"
+
+namespace longhaul::cli {
+
+CaptureCommand::CaptureCommand(CLI::App& app) {
+  command_ = app.add_subcommand("capture", "Write what crosses a lab's lane to a pcap file");
+  command_->footer(
+      "Captures the frames the lane's engine transmitted (after impairment: delayed, rate-\n"
+      "limited; lost packets are absent), or with --before the frames that entered the lane.\n"
+      "\"up\" is the lane's a -> b direction, \"down\" b -> a; both go to one file by default.\n"
+      "Runs until Ctrl-C, SIGTERM, -c COUNT frames or -t SECONDS, then prints how many frames\n"
+      "it wrote. Timestamps are the kernel's, in nanoseconds (a nanosecond pcap file).\n\n"
+      "TCP segmentation-offload super-frames cross a lane whole when no per-packet random\n"
+      "stage is configured: they appear in the file as single frames of up to 64 KiB.\n\n"
+      "Example:\n"
+      "  longhaul capture california -w california.pcap -c 100\n"
+      "  tshark -r california.pcap\n"
+      "See docs/capture.md.");
+  command_->add_option("lane", lane_, "Lane name (as in `longhaul status`)")->required();
+  command_->add_option("--lab", lab_, "Lab name (default: the only lab that is up)");
+  command_->add_option("--direction", direction_, "up (a -> b), down (b -> a) or both (default)")
+      ->check(CLI::IsMember({"up", "down", "both"}));
+  command_->add_flag("--before", before_,
+                     "Capture what entered the lane, before impairment (default: after)");
+  command_->add_option("-w,--write", path_, "The pcap file to write (- = standard output)")
+      ->required()
+      ->type_name("FILE");
+  command_
+      ->add_option_function<std::uint64_t>(
+          "-c,--count", [this](std::uint64_t count) { count_ = count; },
+          "Stop after writing COUNT frames")
+      ->type_name("COUNT")
+      ->check(CLI::PositiveNumber);
+  command_
+      ->add_option_function<std::string>(
+          "-t,--time", [this](const std::string& value) { duration_ = value; },
+          "Stop after this long: seconds (30) or a duration (1.5s, 500ms)")
+      ->type_name("SECONDS");
+  command_->add_flag("-q,--quiet", quiet_, "Print nothing but errors");
+}
+
+int CaptureCommand::execute() {
+  lab::CaptureRequest request;
+  request.lab = lab_;
+  request.lane = lane_;
+  request.directions = direction_ == "up"     ? lab::CaptureDirections::up
+                       : direction_ == "down" ? lab::CaptureDirections::down
+                                              : lab::CaptureDirections::both;
+  request.before = before_;
+  request.path = path_;
+  request.count = count_;
+  request.quiet = quiet_;
+  if (duration_) {
+    // A bare number is seconds, as in tcpdump and iperf3; anything else needs a unit.
+    double seconds = 0;
+    std::size_t used = 0;
+    bool plain = false;
+    try {
+      seconds = std::stod(*duration_, &used);
+      plain = used == duration_->size();
+    } catch (const std::exception&) {
+      plain = false;
+    }
+    if (plain) {
+      if (!(seconds > 0) || !std::isfinite(seconds) || seconds > 1e9) {
+        throw UsageError(fmt::format("-t {}: expected a positive number of seconds", *duration_));
+      }
+      request.duration =
+          std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(seconds * 1e9)));
+    } else {
+      const auto parsed = core::parse_duration(*duration_);
+      if (!parsed) throw UsageError("-t: " + parsed.error);
+      if (parsed->count() <= 0) throw UsageError("-t: the time limit must be positive");
+      request.duration = *parsed;
+    }
+  }
+  return lab::capture_session(request);
+}
+
+BridgeCommand::BridgeCommand(CLI::App& app) {
+  command_ = app.add_subcommand(
+      "bridge", "Appliance mode: bridge real interfaces through emulated links, lane by lane");
+  command_->footer(
+      "Each --lane a=IF1,b=IF2 bridges two existing interfaces in both directions through an\n"
+      "emulated link: \"up\" is from a to b, \"down\" from b to a, with the same link flags as\n"
+      "`longhaul run` (applied to every lane). The interfaces are put in promiscuous mode while\n"
+      "the bridge runs. They should carry no addresses of this host. Runs in the foreground until\n"
+      "Ctrl-C or SIGTERM (exit 0), then prints each lane's counters.\n\n"
+      "When a direction needs wire-sized packets (loss, duplication, corruption, an AQM), GRO\n"
+      "and LRO are turned off on its receiving interface and restored at the end.\n\n"
+      "Example (a box with two NICs between two switches):\n"
+      "  longhaul bridge --lane a=enp1s0f0,b=enp1s0f1 --rtt 120ms --rate 10gbit\n"
+      "See docs/bridge.md.");
+  command_->add_option("--lane", lanes_, "A lane between two interfaces: a=IF1,b=IF2 (repeatable)")
+      ->required()
+      ->type_name("a=IF1,b=IF2");
+  command_
+      ->add_option("--netns", netns_,
+                   "Network namespace the interfaces are in (default: longhaul's own)")
+      ->type_name("NAME");
+  add_link_flags(command_, flags_, DirectionWords{"a -> b", "b -> a"});
+  command_->add_flag("--stats", stats_, "Print detailed per-direction counters at the end");
+  command_->add_flag("-q,--quiet", quiet_, "Print nothing of our own (no header, no summary)");
+  command_
+      ->add_option("--json", json_, "Write the counters as JSON to FILE at the end (- = stdout)")
+      ->type_name("FILE");
+  command_
+      ->add_option("--spin", spin_,
+                   "Busy-poll this long before each release for timing accuracy (default "
+                   "200us; 0 saves CPU)")
+      ->type_name("DURATION");
+}
+
+int BridgeCommand::execute() {
+  lab::BridgeRequest request;
+  for (const auto& text : lanes_) {
+    const auto lane = lab::parse_bridge_lane(text);
+    if (!lane) throw UsageError(lane.error);
+    request.lanes.push_back(*lane);
+  }
+  if (const std::string error = lab::check_bridge_lanes(request.lanes); !error.empty()) {
+    throw UsageError(error);
+  }
+  std::random_device entropy;
+  const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
+  auto link = lab::resolve_link(flags_, random_seed);
+  if (!link) throw UsageError(link.error);
+  const auto spin = core::parse_duration(spin_);
+  if (!spin) throw UsageError("--spin: " + spin.error);
+  request.link = *link;
+  request.netns = netns_;
+  request.spin = *spin;
+  request.detailed_stats = stats_;
+  request.quiet = quiet_;
+  if (!json_.empty()) request.json_path = json_;
+  return lab::bridge_session(request);
+}
+
+}  // namespace longhaul::cli

@@ -1,0 +1,50 @@
+#pragma once
+// `longhaul capture` and `longhaul bridge`: flags only; the work is in lab/capture_session and
+// lab/bridge_session.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lab/link_options.hh"
+
+namespace longhaul::cli {
+
+class CaptureCommand {
+ public:
+  explicit CaptureCommand(CLI::App& app);
+  bool selected() const { return command_->parsed(); }
+  int execute();
+
+ private:
+  CLI::App* command_;
+  std::string lane_;
+  std::string lab_;
+  std::string direction_ = "both";
+  bool before_ = false;
+  std::string path_;
+  std::optional<std::uint64_t> count_;
+  std::optional<std::string> duration_;
+  bool quiet_ = false;
+};
+
+class BridgeCommand {
+ public:
+  explicit BridgeCommand(CLI::App& app);
+  bool selected() const { return command_->parsed(); }
+  int execute();
+
+ private:
+  CLI::App* command_;
+  std::vector<std::string> lanes_;
+  std::string netns_;
+  lab::LinkFlags flags_;
+  bool stats_ = false;
+  bool quiet_ = false;
+  std::string json_;
+  std::string spin_ = "200us";
+};
+
+}  // namespace longhaul::cli

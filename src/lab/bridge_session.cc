@@ -1,0 +1,320 @@
+#include "lab/bridge_session.hh"
+
+#include <net/if.h>
+#include <signal.h>
+
+#include <fmt/format.h>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+
+#include "core/random.hh"
+#include "engine/clock.hh"
+#include "engine/lane.hh"
+#include "engine/socket_ports.hh"
+#include "io/error.hh"
+#include "io/ethtool.hh"
+#include "io/netlink.hh"
+#include "io/netns.hh"
+#include "io/packet_socket.hh"
+#include "lab/report.hh"
+#include "lab/run_session.hh"
+#include "lab/supervise.hh"
+
+namespace longhaul::lab {
+
+namespace {
+
+template <class T>
+core::Parsed<T> fail(std::string message) {
+  return core::Parsed<T>{std::nullopt, std::move(message)};
+}
+
+/// Where the interfaces live: runs work there (longhaul's own namespace, or --netns NAME).
+class Place {
+ public:
+  explicit Place(const std::string& netns) {
+    if (netns.empty()) return;
+    if (!io::netns_exists(netns)) {
+      throw EnvironmentError(
+          fmt::format("--netns {}: no such network namespace (see `ip netns list`)", netns));
+    }
+    netns_ = io::Netns::open(netns);
+  }
+  template <class F>
+  auto run(F&& fn) const {
+    if (netns_.fd() < 0) return fn();
+    return io::run_in_netns(netns_.fd(), std::forward<F>(fn));
+  }
+  std::string describe() const {
+    return netns_.fd() < 0 ? "" : fmt::format(" in namespace {}", netns_.name());
+  }
+
+ private:
+  io::Netns netns_;  // not owned: destruction leaves it in place
+};
+
+/// Restores an interface's receive coalescing (GRO/LRO) on destruction.
+class CoalescingRestore {
+ public:
+  CoalescingRestore(const Place& place, std::string ifname, io::ReceiveCoalescing previous)
+      : place_(place), ifname_(std::move(ifname)), previous_(previous) {}
+  CoalescingRestore(const CoalescingRestore&) = delete;
+  CoalescingRestore& operator=(const CoalescingRestore&) = delete;
+  ~CoalescingRestore() {
+    try {
+      place_.run([&] { io::set_receive_coalescing(ifname_, previous_); });
+    } catch (const std::exception& error) {
+      // The interface may have gone (a NIC unplugged, a veth deleted): say so, carry on.
+      std::cerr << fmt::format("longhaul: could not restore GRO/LRO on {}: {}\n", ifname_,
+                               error.what());
+    }
+  }
+
+ private:
+  const Place& place_;
+  std::string ifname_;
+  io::ReceiveCoalescing previous_;
+};
+
+/// Checks one interface and returns its MTU; the errors say what to do.
+unsigned check_interface(const Place& place, const std::string& ifname) {
+  return place.run([&] {
+    if (ifname.empty() || ifname.size() >= IFNAMSIZ || ::if_nametoindex(ifname.c_str()) == 0) {
+      std::string names;
+      for (const auto& name : io::Netlink::open().list_links()) {
+        if (name != "lo") names += (names.empty() ? "" : ", ") + name;
+      }
+      throw EnvironmentError(fmt::format("no interface '{}'{} (interfaces: {})", ifname,
+                                         place.describe(), names.empty() ? "none" : names));
+    }
+    if (!io::link_is_up(ifname)) {
+      throw EnvironmentError(
+          fmt::format("interface {}{} is down: bring it up first (ip link set {} up)", ifname,
+                      place.describe(), ifname));
+    }
+    return io::link_mtu(ifname);
+  });
+}
+
+engine::DirectionSetup make_direction(const core::DirectionConfig& config,
+                                      const BridgeRequest& request, const Place& place,
+                                      const std::string& from, const std::string& to) {
+  engine::DirectionSetup setup;
+  setup.config = config;
+  const BufferPlan plan = plan_buffers(config, request.assumed_rate_bps);
+  setup.options.arena_bytes = plan.arena_bytes;
+  setup.options.capacity_packets = plan.capacity_packets;
+  setup.options.spin = request.spin;
+  place.run([&] {
+    auto ingress = io::PacketSocket::open(from, io::PacketSocket::Role::receive);
+    // Frames between the two sides are addressed to their MAC addresses, not ours.
+    ingress.set_promiscuous();
+    setup.ingress = std::make_unique<engine::SocketIngress>(std::move(ingress));
+    setup.egress = std::make_unique<engine::SocketEgress>(
+        io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
+    if (config.mtu_icmp) {
+      setup.reply = std::make_unique<engine::SocketEgress>(
+          io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
+    }
+  });
+  return setup;
+}
+
+/// Waits for a signal that ends the bridge; returns it.
+int wait_for_stop() {
+  const sigset_t signals = run_signals();
+  for (;;) {
+    const int signal = ::sigwaitinfo(&signals, nullptr);
+    if (signal > 0 && signal != SIGCHLD) return signal;
+  }
+}
+
+}  // namespace
+
+core::Parsed<BridgeLane> parse_bridge_lane(std::string_view text) {
+  const auto expected = [&] {
+    return fmt::format("--lane '{}': expected a=INTERFACE,b=INTERFACE (e.g. a=eth1,b=eth2)", text);
+  };
+  BridgeLane lane;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    const auto equals = item.find('=');
+    if (equals == std::string_view::npos) return fail<BridgeLane>(expected());
+    const std::string_view key = item.substr(0, equals);
+    const std::string value(item.substr(equals + 1));
+    std::string* target = key == "a" ? &lane.a : key == "b" ? &lane.b : nullptr;
+    if (target == nullptr) {
+      return fail<BridgeLane>(expected() + fmt::format("; unknown key '{}'", key));
+    }
+    if (!target->empty()) {
+      return fail<BridgeLane>(expected() + fmt::format("; '{}' given twice", key));
+    }
+    if (value.empty() || value.size() >= IFNAMSIZ ||
+        value.find_first_of("/ \t") != std::string::npos) {
+      return fail<BridgeLane>(fmt::format(
+          "--lane '{}': '{}' is not an interface name (1 to {} characters, no '/' or spaces)", text,
+          value, IFNAMSIZ - 1));
+    }
+    *target = value;
+  }
+  if (lane.a.empty() || lane.b.empty()) return fail<BridgeLane>(expected());
+  return core::Parsed<BridgeLane>{lane, {}};
+}
+
+std::string check_bridge_lanes(const std::vector<BridgeLane>& lanes) {
+  if (lanes.empty()) return "give at least one --lane a=IF1,b=IF2";
+  std::set<std::string> used;
+  for (const auto& lane : lanes) {
+    for (const auto* name : {&lane.a, &lane.b}) {
+      if (!used.insert(*name).second) {
+        return fmt::format(
+            "interface {} is used twice; each interface belongs to one lane end (a frame "
+            "received there could only go one way)",
+            *name);
+      }
+    }
+  }
+  return {};
+}
+
+LinkSpec lane_link(const LinkSpec& link, std::size_t index) {
+  LinkSpec lane = link;
+  // resolve_link gives up/down streams 1 and 2 of the seed: lane k takes 2k+1 and 2k+2.
+  lane.up.seed = core::derive_seed(link.seed, 2 * index + 1);
+  lane.down.seed = core::derive_seed(link.seed, 2 * index + 2);
+  if (index == 0) {
+    lane.up.seed = link.up.seed;
+    lane.down.seed = link.down.seed;
+  }
+  return lane;
+}
+
+int bridge_session(const BridgeRequest& request) {
+  check_privileges();
+  if (const std::string error = check_bridge_lanes(request.lanes); !error.empty()) {
+    throw std::invalid_argument(error);
+  }
+  // Signals wait until the lanes are stopped and the interfaces restored.
+  const BlockRunSignals block_signals;
+  const Place place(request.netns);
+
+  struct LaneInfo {
+    unsigned mtu_a = 0;
+    unsigned mtu_b = 0;
+    LinkSpec link;
+  };
+  std::vector<LaneInfo> infos;
+  for (std::size_t l = 0; l < request.lanes.size(); ++l) {
+    const auto& lane = request.lanes[l];
+    infos.push_back({check_interface(place, lane.a), check_interface(place, lane.b),
+                     lane_link(request.link, l)});
+  }
+
+  // Declared before the lanes so it outlives their sockets: coalescing comes back last.
+  std::vector<std::unique_ptr<CoalescingRestore>> restores;
+  std::vector<std::unique_ptr<engine::Lane>> lanes;
+  engine::MonotonicClock clock;
+  for (std::size_t l = 0; l < request.lanes.size(); ++l) {
+    const auto& lane = request.lanes[l];
+    core::DirectionConfig up = infos[l].link.up;
+    core::DirectionConfig down = infos[l].link.down;
+    // Random per-packet stages need wire-sized frames: the receiving interface must not merge
+    // them (GRO in the kernel, LRO in the NIC). Otherwise super-frames are fine: the engine
+    // accounts them per wire packet, and coalescing saves CPU at 10 Gbit/s.
+    for (const auto& [ifname, needs] : {std::pair{&lane.a, up.needs_wire_packets()},
+                                        std::pair{&lane.b, down.needs_wire_packets()}}) {
+      if (!needs) continue;
+      const io::ReceiveCoalescing previous =
+          place.run([&] { return io::receive_coalescing(*ifname); });
+      if (!previous.gro && !previous.lro) continue;
+      restores.push_back(std::make_unique<CoalescingRestore>(place, *ifname, previous));
+      place.run([&] { io::set_receive_coalescing(*ifname, {}); });
+    }
+    up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
+    lanes.push_back(std::make_unique<engine::Lane>(
+        make_direction(up, request, place, lane.a, lane.b),
+        make_direction(down, request, place, lane.b, lane.a), clock));
+  }
+  for (auto& lane : lanes) lane->start();
+  const auto started = std::chrono::steady_clock::now();
+
+  if (!request.quiet) {
+    std::string text = fmt::format("longhaul: bridging{} (seed {}); Ctrl-C stops\n",
+                                   place.describe(), request.link.seed);
+    for (std::size_t l = 0; l < request.lanes.size(); ++l) {
+      const auto& lane = request.lanes[l];
+      text += fmt::format(
+          "  lane {}: a={} (MTU {}) <-> b={} (MTU {})\n    up   (a -> b): {}\n    "
+          "down (b -> a): {}\n",
+          l, lane.a, infos[l].mtu_a, lane.b, infos[l].mtu_b, describe(infos[l].link.up),
+          describe(infos[l].link.down));
+      if (infos[l].mtu_a != infos[l].mtu_b) {
+        text += fmt::format(
+            "    warning: the MTUs differ: frames larger than {} bytes of IP cannot leave by "
+            "{} and are counted as refused; give both interfaces the same MTU\n",
+            std::min(infos[l].mtu_a, infos[l].mtu_b),
+            infos[l].mtu_a < infos[l].mtu_b ? lane.a : lane.b);
+      }
+    }
+    std::cerr << text << std::flush;
+  }
+
+  const int signal = wait_for_stop();
+  for (auto& lane : lanes) lane->stop();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  if (!request.quiet) {
+    std::string text =
+        fmt::format("longhaul: bridge stopped after {:.1f} s ({})\n", seconds, ::strsignal(signal));
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+      text += fmt::format("lane {}: up = {} -> {}, down = {} -> {}\n", l, request.lanes[l].a,
+                          request.lanes[l].b, request.lanes[l].b, request.lanes[l].a) +
+              counters_table(*lanes[l], request.detailed_stats);
+    }
+    std::cerr << text;
+  }
+  if (request.json_path) {
+    nlohmann::json json_lanes = nlohmann::json::array();
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+      nlohmann::json directions;
+      for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
+        auto stats = direction_stats_json(lanes[l]->counters(direction),
+                                          lanes[l]->worker(direction).stats());
+        // The threads have stopped, so the stages' own counters can be read.
+        stats["models"] = direction_model_json(lanes[l]->worker(direction).pipeline());
+        directions[engine::direction_name(direction)] = stats;
+      }
+      json_lanes.push_back({{"a", request.lanes[l].a},
+                            {"b", request.lanes[l].b},
+                            {"mtu", {{"a", infos[l].mtu_a}, {"b", infos[l].mtu_b}}},
+                            {"link",
+                             {{"up", direction_config_json(infos[l].link.up)},
+                              {"down", direction_config_json(infos[l].link.down)}}},
+                            {"directions", directions}});
+    }
+    const nlohmann::json json = {{"schema", kBridgeSchema},
+                                 {"seed", request.link.seed},
+                                 {"netns", request.netns},
+                                 {"duration_s", seconds},
+                                 {"lanes", json_lanes}};
+    if (*request.json_path == "-") {
+      std::cout << json.dump(2) << std::endl;
+    } else {
+      std::ofstream out(*request.json_path);
+      out << json.dump(2) << '\n';
+      if (!out) io::throw_errno("write", *request.json_path);
+    }
+  }
+  if (signal == SIGINT || signal == SIGTERM) return 0;
+  return 128 + signal;
+}
+
+}  // namespace longhaul::lab

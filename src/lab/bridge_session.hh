@@ -1,0 +1,57 @@
+#pragma once
+// `longhaul bridge`: appliance mode. Bridges existing interfaces lane by lane, in both
+// directions, through the emulator, like a Linux bridge plus netem box in front of real links:
+//
+//   switch 1 ==wire== IF_A --AF_PACKET rx (promiscuous)--> [up: a -> b]   --AF_PACKET tx--> IF_B
+//   ==wire== switch 2
+//                     IF_A <--AF_PACKET tx--               [down: b -> a] <--AF_PACKET rx--  IF_B
+//
+// Nothing is created: the interfaces exist (in the current namespace or --netns NAME). What is
+// changed is put back when the bridge stops, however it stops: promiscuous mode belongs to the
+// receive sockets (the kernel undoes it when they close), and receive coalescing (GRO/LRO) that
+// was turned off for wire-sized packets is restored by a guard.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.hh"
+#include "core/units.hh"
+#include "lab/link_options.hh"
+
+namespace longhaul::lab {
+
+/// One lane: the interface on side a and the one on side b ("up" is a -> b).
+struct BridgeLane {
+  std::string a;
+  std::string b;
+};
+
+/// Parses "a=IF1,b=IF2" (either order). Pure; the error says what is expected.
+core::Parsed<BridgeLane> parse_bridge_lane(std::string_view text);
+/// Checks a set of lanes: at least one, no interface used twice (in one lane or across lanes).
+/// Pure; returns the error, empty when fine.
+std::string check_bridge_lanes(const std::vector<BridgeLane>& lanes);
+/// The link of lane `index`: `link` with that lane's own seeds (lane 0 keeps link's own), so
+/// lanes draw independently yet a run replays from the one printed seed. Pure.
+LinkSpec lane_link(const LinkSpec& link, std::size_t index);
+
+struct BridgeRequest {
+  std::vector<BridgeLane> lanes;
+  LinkSpec link;      ///< every lane's impairments (up = a -> b)
+  std::string netns;  ///< where the interfaces are; empty: longhaul's own namespace
+  core::Nanos spin{std::chrono::microseconds(200)};
+  bool detailed_stats = false;
+  bool quiet = false;
+  std::optional<std::string> json_path;                ///< "-" = stdout
+  std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing without --rate
+};
+
+inline constexpr const char* kBridgeSchema = "longhaul.bridge/1";
+
+/// Bridges until SIGINT/SIGTERM (exit 0) or SIGHUP/SIGQUIT (128+N), then prints the counters.
+/// Throws, having restored everything, when an interface is missing, down or cannot be opened.
+int bridge_session(const BridgeRequest& request);
+
+}  // namespace longhaul::lab
