@@ -120,6 +120,7 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
                    "Busy-poll this long before each release for timing accuracy (default "
                    "200us; 0 saves CPU)")
       ->type_name("DURATION");
+  add_engine_flags(command_, engine_);
 }
 
 int BridgeCommand::execute() {
@@ -141,6 +142,7 @@ int BridgeCommand::execute() {
   request.link = *link;
   request.netns = netns_;
   request.spin = *spin;
+  request.placement = thread_placement(engine_);
   request.detailed_stats = stats_;
   request.quiet = quiet_;
   if (!json_.empty()) request.json_path = json_;

@@ -10,6 +10,8 @@
 
 #include "lab/link_options.hh"
 
+#include "cli/engine_flags.hh"
+
 namespace longhaul::cli {
 
 class CaptureCommand {
@@ -45,6 +47,7 @@ class BridgeCommand {
   bool quiet_ = false;
   std::string json_;
   std::string spin_ = "200us";
+  EngineFlags engine_;
 };
 
 }  // namespace longhaul::cli

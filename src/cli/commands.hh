@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <stdexcept>
 
+#include "cli/engine_flags.hh"
 #include "lab/link_options.hh"
 
 namespace longhaul::cli {
@@ -27,6 +28,7 @@ class RunCommand {
   bool quiet_ = false;
   std::string json_;
   std::string spin_ = "200us";
+  EngineFlags engine_;
 };
 
 class DownCommand {

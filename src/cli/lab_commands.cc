@@ -44,6 +44,7 @@ UpCommand::UpCommand(CLI::App& app) {
   command_->add_option("--name", name_, "Lab name (default: the file's name = ..., or its stem)");
   command_->add_option("--spin", spin_,
                        "Busy-poll this long before each release for accuracy (default 200us)");
+  add_engine_flags(command_, engine_);
   command_->add_flag("--check", check_only_, "Only check the file and print the plan");
   command_->add_flag("-q,--quiet", quiet_, "Print nothing when the lab is up");
 }
@@ -77,6 +78,7 @@ int UpCommand::execute() {
   lab::UpRequest request;
   request.lab = std::move(definition);
   request.spin = *spin;
+  request.placement = thread_placement(engine_);
   request.quiet = quiet_;
   const lab::LabState state = lab::lab_up(request);
   if (!quiet_) {

@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+
 #include <vector>
+#include "cli/engine_flags.hh"
 
 namespace longhaul::cli {
 
@@ -18,6 +20,7 @@ class UpCommand {
   std::string file_;
   std::string name_;
   std::string spin_ = "200us";
+  EngineFlags engine_;
   bool check_only_ = false;
   bool quiet_ = false;
 };

@@ -35,6 +35,7 @@ RunCommand::RunCommand(CLI::App& app) {
   c->add_option("--json", json_,
                 "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
+  add_engine_flags(c, engine_);
   c->add_option("--spin", spin_,
                 "Busy-poll this long before each release for timing accuracy (default 200us; 0 "
                 "saves CPU)")
@@ -57,6 +58,7 @@ int RunCommand::execute() {
   request.quiet = quiet_;
   if (!json_.empty()) request.json_path = json_;
   request.spin = *spin;
+  request.placement = thread_placement(engine_);
   return lab::run_session(request);
 }
 

@@ -1,7 +1,11 @@
 #include "engine/lane.hh"
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <string>
 
 #include "io/error.hh"
 
@@ -28,11 +32,37 @@ Lane::~Lane() {
   stop();
 }
 
-void Lane::start() {
-  for (auto& direction : directions_) {
+void Lane::start(const ThreadPlacement& placement, std::size_t first_slot) {
+  for (std::size_t d = 0; d < directions_.size(); ++d) {
+    auto& direction = directions_[d];
     DirectionWorker* worker = direction.worker.get();
     const int stop_fd = stop_event_.get();
     direction.thread = std::thread([this, worker, stop_fd] { worker->run(stop_fd, stopping_); });
+    // Placed from here, not from inside the thread, so a refusal is an error of start().
+    const pthread_t handle = direction.thread.native_handle();
+    int error = 0;
+    std::string what;
+    if (!placement.cpus.empty()) {
+      const int cpu = placement.cpus[(first_slot + d) % placement.cpus.size()];
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(static_cast<std::size_t>(cpu), &set);
+      error = ::pthread_setaffinity_np(handle, sizeof set, &set);
+      what = "CPU " + std::to_string(cpu);
+    }
+    if (error == 0 && placement.realtime_priority > 0) {
+      sched_param param{};
+      param.sched_priority = placement.realtime_priority;
+      error = ::pthread_setschedparam(handle, SCHED_FIFO, &param);
+      what = "SCHED_FIFO priority " + std::to_string(placement.realtime_priority);
+    }
+    if (error != 0) {
+      stop();
+      io::throw_error(
+          "pthread_setaffinity_np/pthread_setschedparam",
+          std::string(direction_name(static_cast<Direction>(d))) + " direction thread on " + what,
+          error);
+    }
   }
 }
 

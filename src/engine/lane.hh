@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/direction_worker.hh"
 #include "io/fd.hh"
@@ -26,6 +27,12 @@ struct DirectionSetup {
   std::unique_ptr<EgressPort> reply;
 };
 
+/// Where the lane-direction threads run. Empty `cpus`: wherever the scheduler likes.
+struct ThreadPlacement {
+  std::vector<int> cpus;      ///< thread k of a lab runs on cpus[k % size]
+  int realtime_priority = 0;  ///< > 0: SCHED_FIFO at this priority (1..99)
+};
+
 class Lane {
  public:
   /// Builds both directions (allocating their buffers); threads start with start().
@@ -35,8 +42,10 @@ class Lane {
   /// Stops and joins the threads if still running.
   ~Lane();
 
-  /// Starts one thread per direction.
-  void start();
+  /// Starts one thread per direction; with a placement, direction d (0 up, 1 down) runs on
+  /// placement.cpus[(first_slot + d) % size]. Throws SystemError (threads stopped) when the
+  /// kernel refuses the placement.
+  void start(const ThreadPlacement& placement = {}, std::size_t first_slot = 0);
   /// Asks both threads to finish and waits for them; idempotent, never throws.
   void stop() noexcept;
 

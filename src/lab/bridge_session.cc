@@ -242,7 +242,7 @@ int bridge_session(const BridgeRequest& request) {
         make_direction(up, request, place, lane.a, lane.b),
         make_direction(down, request, place, lane.b, lane.a), clock));
   }
-  for (auto& lane : lanes) lane->start();
+  for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(request.placement, 2 * l);
   const auto started = std::chrono::steady_clock::now();
 
   if (!request.quiet) {

@@ -18,6 +18,7 @@
 
 #include "core/time.hh"
 #include "core/units.hh"
+#include "engine/lane.hh"
 #include "lab/link_options.hh"
 
 namespace longhaul::lab {
@@ -42,6 +43,7 @@ struct BridgeRequest {
   LinkSpec link;      ///< every lane's impairments (up = a -> b)
   std::string netns;  ///< where the interfaces are; empty: longhaul's own namespace
   core::Nanos spin{std::chrono::microseconds(200)};
+  engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
   bool detailed_stats = false;
   bool quiet = false;
   std::optional<std::string> json_path;                ///< "-" = stdout

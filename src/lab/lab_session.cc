@@ -288,7 +288,7 @@ void write_atomically(const std::string& path, const std::string& text) {
 
 /// The engine process: runs every lane until told to stop, then removes the lab. Never returns.
 [[noreturn]] void run_engine(LabState state, const LabDefinition& lab, core::Nanos spin,
-                             int ready_fd) {
+                             const engine::ThreadPlacement& placement, int ready_fd) {
   ::setsid();
   ::prctl(PR_SET_NAME, "longhaul-lab", 0, 0, 0);
   // Detach from the terminal: the log keeps what the engine has to say.
@@ -315,7 +315,7 @@ void write_atomically(const std::string& path, const std::string& text) {
           make_direction(down, spin, emulator.fd(), engine_port(l, 'b'), engine_port(l, 'a')),
           clock));
     }
-    for (auto& lane : lanes) lane->start();
+    for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(placement, 2 * l);
     state.pid = ::getpid();
     state.start_time = process_start_time(state.pid);
     save_lab(state);
@@ -379,7 +379,7 @@ LabState lab_up(const UpRequest& request) {
   if (pid < 0) io::throw_errno("fork", "lab engine");
   if (pid == 0) {
     read_end.reset();
-    run_engine(guard.state(), lab, request.spin, write_end.release());
+    run_engine(guard.state(), lab, request.spin, request.placement, write_end.release());
   }
   write_end.reset();
   std::string reply;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/time.hh"
+#include "engine/lane.hh"
 #include "lab/lab_state.hh"
 #include "lab/topology_file.hh"
 
@@ -23,6 +24,7 @@ namespace longhaul::lab {
 struct UpRequest {
   LabDefinition lab;
   core::Nanos spin{std::chrono::microseconds(200)};
+  engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
   bool quiet = false;
 };
 

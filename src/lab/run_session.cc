@@ -200,7 +200,7 @@ int run_session(const RunRequest& request) {
     lane = std::make_unique<engine::Lane>(
         make_direction(up, request, emulator_ns.fd(), kNearPort, kFarPort),
         make_direction(down, request, emulator_ns.fd(), kFarPort, kNearPort), clock);
-    lane->start();
+    lane->start(request.placement);
 
     if (!request.quiet) {
       std::cerr << fmt::format(

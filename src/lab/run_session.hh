@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/time.hh"
+#include "engine/lane.hh"
 #include "lab/link_options.hh"
 
 namespace longhaul::lab {
@@ -23,6 +24,7 @@ struct RunRequest {
   bool quiet = false;                    ///< no header, no summary
   std::optional<std::string> json_path;  ///< --json FILE ("-" = stdout)
   core::Nanos spin{std::chrono::microseconds(200)};
+  engine::ThreadPlacement placement;                   ///< --cpus, --realtime
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing when --rate is not given
 };
 

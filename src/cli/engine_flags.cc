@@ -1,0 +1,29 @@
+#include "cli/engine_flags.hh"
+
+#include "cli/commands.hh"
+#include "core/cpu_list.hh"
+
+namespace longhaul::cli {
+
+void add_engine_flags(CLI::App* app, EngineFlags& flags) {
+  app->add_option("--cpus", flags.cpus,
+                  "Pin the engine's threads (one per lane direction) to these CPUs, round robin "
+                  "(e.g. 2,3 or 2-5); keep them off the CPUs your traffic runs on")
+      ->type_name("LIST");
+  app->add_flag("--realtime", flags.realtime,
+                "Run the engine's threads SCHED_FIFO (priority 50): fewer late releases when "
+                "other work competes for the same CPUs");
+}
+
+engine::ThreadPlacement thread_placement(const EngineFlags& flags) {
+  engine::ThreadPlacement placement;
+  if (!flags.cpus.empty()) {
+    auto cpus = core::parse_cpu_list(flags.cpus);
+    if (!cpus) throw UsageError("--cpus: " + cpus.error);
+    placement.cpus = *cpus;
+  }
+  if (flags.realtime) placement.realtime_priority = 50;
+  return placement;
+}
+
+}  // namespace longhaul::cli
