@@ -6,7 +6,14 @@
 #include <iostream>
 #include <random>
 
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
 #include "cli/commands.hh"
+#include "lab/run_session.hh"
+#include "lab/sweep.hh"
 #include "measure/churn_client.hh"
 #include "measure/client.hh"
 #include "measure/plot.hh"
@@ -164,6 +171,57 @@ BenchCommand::BenchCommand(CLI::App& app)
       ->type_name("N");
   text_option(churn_, "-i,--interval", tx_interval_,
               "Seconds between lines and socket counts (default 1)", "SECONDS");
+
+  sweep_ = command_->add_subcommand(
+      "sweep", "Throughput against RTT with host defaults and tuned, beside the model (root)");
+  sweep_->footer(
+      "For each RTT a two-site lab named `sweep` (sites client and server, one lane with that\n"
+      "RTT, --rate and --loss) comes up; each profile's test runs in it (an upload, server and\n"
+      "client inside the sites) and the lab goes down again, also on errors and Ctrl-C.\n"
+      "Profiles: default = the sites as created (the host's per-namespace settings, or --window);\n"
+      "tuned = what `longhaul tune --rate R --rtt X` recommends, applied in both sites (host-\n"
+      "global settings are not applied: they cap only buffers applications set, and the tests\n"
+      "leave buffers to autotuning). Each cell is printed beside the model's prediction,\n"
+      "min(link goodput, window / RTT, Mathis with --loss), with an explanation when they differ\n"
+      "by more than 10 %. Run time: cells x (-O + -t) plus about 1 s per RTT for the lab: the\n"
+      "default 10 RTTs x 2 profiles x 13 s take about 4.5 minutes.\n"
+      "Exit status: 0 every cell measured, 1 a cell or the sweep failed, 2 bad usage, 3 not root,\n"
+      "128+N stopped by signal N.\n"
+      "Example: sudo longhaul bench sweep --rate 1gbit --rtt 0,2,4,8,16,22,32,44,64,128ms "
+      "--plot sweep.svg");
+  sweep_->add_option("--rate", sweep_rate_, "The lane's rate (e.g. 1gbit)")
+      ->required()
+      ->type_name("RATE");
+  sweep_
+      ->add_option("--rtt", sweep_rtts_,
+                   "Round-trip times, comma-separated; bare numbers take the last one's unit "
+                   "(0,2,4,8ms)")
+      ->required()
+      ->type_name("LIST");
+  sweep_
+      ->add_option("--profile", sweep_profiles_,
+                   "Profiles to measure: default, tuned or both (default: default,tuned)")
+      ->type_name("LIST");
+  text_option(sweep_, "-t,--time", sweep_time_,
+              "Seconds counted per cell, after the omitted period (default 10)", "SECONDS");
+  text_option(sweep_, "-O,--omit", sweep_omit_,
+              "Seconds of slow start left out of each cell's figure (default 3)", "SECONDS");
+  sweep_->add_option("-P,--parallel", sweep_streams_, "Parallel streams (1 to 128; default 1)")
+      ->type_name("N");
+  text_option(sweep_, "--loss", sweep_loss_, "Random loss on the lane (e.g. 0.01%)", "PERCENT");
+  text_option(sweep_, "-w,--window", sweep_window_,
+              "Start both sites with tcp_rmem/tcp_wmem maximum SIZE (a host with small buffers); "
+              "tuned raises it again",
+              "SIZE");
+  text_option(sweep_, "--json", sweep_json_,
+              "Also write the results to FILE (schema longhaul.sweep/1; - for stdout instead of "
+              "the table)",
+              "FILE");
+  text_option(sweep_, "--plot", sweep_plot_,
+              "Draw throughput against RTT, measured and predicted, into FILE (.svg or .png)",
+              "FILE");
+  sweep_->add_flag("--no-progress", sweep_no_progress_,
+                   "No progress line (it is shown only on a terminal)");
 }
 
 void BenchCommand::add_transaction_flags(CLI::App* app) {
@@ -229,6 +287,7 @@ int BenchCommand::execute() {
   if (server_->parsed()) return execute_server();
   if (rr_->parsed()) return execute_rr();
   if (churn_->parsed()) return execute_churn();
+  if (sweep_->parsed()) return execute_sweep();
   return execute_client();
 }
 
@@ -424,6 +483,83 @@ int BenchCommand::execute_churn() {
   std::cout.flush();
   if (signals.received() != 0) return 128 + signals.received();
   return result.error ? 1 : 0;
+}
+
+int BenchCommand::execute_sweep() {
+  lab::SweepRequest request;
+  auto& s = request.settings;
+  s.rate_bps = parsed_or_usage(core::parse_rate_bps(sweep_rate_), "--rate");
+  s.rtts = parsed_or_usage(lab::parse_rtt_list(sweep_rtts_), "--rtt");
+  std::istringstream profiles(sweep_profiles_);
+  for (std::string profile; std::getline(profiles, profile, ',');) s.profiles.push_back(profile);
+  s.duration = sweep_time_ ? parsed_or_usage(measure::parse_seconds(*sweep_time_), "-t/--time")
+                           : std::chrono::seconds(10);
+  s.omit = sweep_omit_ ? parsed_or_usage(measure::parse_seconds(*sweep_omit_), "-O/--omit")
+                       : std::chrono::seconds(3);
+  s.streams = sweep_streams_;
+  if (sweep_loss_) {
+    s.loss = parsed_or_usage(core::parse_probability(*sweep_loss_), "--loss");
+    if (*s.loss <= 0 || *s.loss >= 1) throw UsageError("--loss: must be above 0% and below 100%");
+  }
+  if (sweep_window_)
+    s.window_bytes = parsed_or_usage(core::parse_bytes(*sweep_window_), "-w/--window");
+  if (const auto error = lab::validate(request); !error.empty()) throw UsageError(error);
+  if (sweep_plot_) {
+    if (const auto format = measure::plot_format_for(*sweep_plot_); !format) {
+      throw UsageError("--plot: " + format.error);
+    }
+  }
+  if (::geteuid() != 0) {
+    throw lab::EnvironmentError(
+        "longhaul bench sweep needs root to bring up its labs and tune their sites; run it with "
+        "sudo");
+  }
+  request.version = kVersion;
+  const bool json_to_stdout = sweep_json_ && *sweep_json_ == "-";
+  measure::SignalWatch signals;  // before any thread starts (the labs' engines, the tests)
+  request.interrupt_fd = signals.fd();
+  measure::TerminalProgress progress(stderr, !sweep_no_progress_);
+  request.on_progress = [&](const measure::ProgressState& state) { progress.update(state); };
+  auto result = lab::run_sweep(request);
+  progress.clear();
+  signals.take();
+  if (json_to_stdout) {
+    std::cout << measure::sweep_json(result).dump(2) << "\n";
+  } else {
+    std::cout << measure::sweep_table(result);
+  }
+  std::cout.flush();
+  int status = 0;
+  if (sweep_json_ && !json_to_stdout) {
+    std::ofstream out(*sweep_json_);
+    out << measure::sweep_json(result).dump(2) << "\n";
+    if (!out) {
+      std::cerr << "longhaul: bench sweep: cannot write " << *sweep_json_ << "\n";
+      status = 1;
+    }
+  }
+  if (sweep_plot_ && !result.cells.empty()) {
+    try {
+      measure::render_plot(
+          measure::sweep_figure(measure::sweep_plot_profiles(result),
+                                fmt::format("TCP throughput against RTT at {}, {} stream{}",
+                                            core::format_rate(static_cast<double>(s.rate_bps)),
+                                            s.streams, s.streams == 1 ? "" : "s")),
+          *sweep_plot_);
+    } catch (const std::exception& error) {
+      std::cerr << "longhaul: bench sweep: " << error.what() << "\n";
+      status = 1;
+    }
+  }
+  if (result.error) {
+    std::cerr << "longhaul: bench sweep: " << *result.error << "\n";
+    status = 1;
+  }
+  for (const auto& cell : result.cells) {
+    if (cell.error) status = 1;
+  }
+  if (signals.received() != 0) return 128 + signals.received();
+  return status;
 }
 
 }  // namespace longhaul::cli

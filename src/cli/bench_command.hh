@@ -21,6 +21,7 @@ class BenchCommand {
   int execute_client();
   int execute_rr();
   int execute_churn();
+  int execute_sweep();
   void add_transaction_flags(CLI::App* app);
   /// The transaction flags shared by rr and churn, checked (UsageError names the flag).
   measure::TransactionConfig transaction_config(measure::TransactionKind kind) const;
@@ -30,6 +31,7 @@ class BenchCommand {
   CLI::App* client_;
   CLI::App* rr_;
   CLI::App* churn_;
+  CLI::App* sweep_;
 
   // server
   std::uint16_t server_port_;
@@ -66,6 +68,15 @@ class BenchCommand {
   std::uint32_t concurrency_ = 100;
   bool tx_json_ = false;
   bool tx_no_progress_ = false;
+
+  // sweep
+  std::string sweep_rate_;
+  std::string sweep_rtts_;
+  std::string sweep_profiles_ = "default,tuned";
+  std::optional<std::string> sweep_time_, sweep_omit_, sweep_loss_, sweep_window_, sweep_json_,
+      sweep_plot_;
+  std::uint32_t sweep_streams_ = 1;
+  bool sweep_no_progress_ = false;
 };
 
 }  // namespace longhaul::cli

@@ -10,6 +10,7 @@
 #include "cli/commands.hh"
 #include "core/units.hh"
 #include "io/netns.hh"
+#include "lab/lab_session.hh"
 #include "lab/run_session.hh"
 #include "tune/apply.hh"
 #include "tune/format.hh"
@@ -44,6 +45,23 @@ std::optional<double> parse_per_second(std::string text) {
   return value;
 }
 
+// The namespace of `site` in `lab` (or in the only lab that is up), resolved through the lab's
+// state so a wrong name is answered with the lab's sites. A --revert may outlive its lab: then
+// the name is formed directly, and revert finds the namespace gone and drops its saved state.
+std::string site_namespace(const std::string& lab, const std::string& site, bool revert) {
+  if (revert && !lab.empty() && !lab::find_lab(lab)) return lab::site_netns(lab, site);
+  lab::LabState state;
+  try {
+    state = lab::choose_lab(lab);
+    return lab::find_site(state, site).at("netns").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::runtime_error("lab '" + state.name +
+                             "': its state file has no namespace for site '" + site + "'");
+  } catch (const std::runtime_error& error) {
+    throw UsageError(std::string(lab.empty() ? "--site: " : "--lab/--site: ") + error.what());
+  }
+}
+
 }  // namespace
 
 TuneCommand::TuneCommand(CLI::App& app) {
@@ -59,7 +77,9 @@ TuneCommand::TuneCommand(CLI::App& app) {
       "/run/longhaul/tune; --revert restores those values exactly. A target is a network\n"
       "namespace (--netns NAME: any under /run/netns, e.g. lh-r1-cmd of a `longhaul run`), where\n"
       "host-global settings are refused with the reason, or the machine itself (--host).\n"
-      "(--lab NAME --site SITE arrive with labs.)\n\n"
+      "--lab NAME --site SITE names a lab site's namespace (lh-NAME-SITE) through the lab's\n"
+      "state, so a wrong name lists the lab's sites; --site alone means the only lab that is "
+      "up.\n\n"
       "Exit status: 0 done; 2 bad usage; 3 needs root; 4 a setting could not be read or "
       "written.\n\n"
       "Examples:\n"
@@ -67,6 +87,7 @@ TuneCommand::TuneCommand(CLI::App& app) {
       "  longhaul tune --rate 1gbit --rtt 80ms --format sysctl > 90-longhaul.conf\n"
       "  sudo longhaul tune --rate 10gbit --rtt 346ms --netns lh-r1-cmd --apply\n"
       "  sudo longhaul tune --netns lh-r1-cmd --revert\n"
+      "  sudo longhaul tune --rate 10gbit --rtt 346ms --lab four-sites --site japan --apply\n"
       "See docs/tune.md.");
   auto* c = command_;
   text_option(c, "--rate", rate_, "Path bottleneck rate (e.g. 10gbit, 500mbit); required", "RATE");
@@ -90,6 +111,12 @@ TuneCommand::TuneCommand(CLI::App& app) {
   c->add_option("--netns", netns_,
                 "Inspect, and apply to, network namespace NAME (/run/netns/NAME)")
       ->type_name("NAME");
+  c->add_option("--lab", lab_, "With --site: the lab whose site to inspect or tune")
+      ->type_name("NAME");
+  c->add_option("--site", site_,
+                "Inspect, and apply to, this lab site's namespace (lh-LAB-SITE); the lab is "
+                "--lab or the only one up")
+      ->type_name("SITE");
   c->add_flag("--host", host_, "Apply to (or revert) this machine itself: the explicit flag");
   c->add_flag("--apply", apply_, "Apply the recommended settings to --netns NAME or --host");
   c->add_flag("--revert", revert_, "Restore what --apply changed on --netns NAME or --host");
@@ -107,17 +134,28 @@ int TuneCommand::execute() {
     request.os = os_ == "macos" ? tune::Os::macos_os : tune::Os::linux_os;
     request.streams = streams_;
     if (apply_ && revert_) throw UsageError("--apply and --revert: choose one");
+    if (!lab_.empty() && site_.empty()) {
+      throw UsageError("--lab NAME needs --site SITE (the site whose namespace to tune)");
+    }
     if (host_ && !netns_.empty()) throw UsageError("--host and --netns: choose one target");
-    if ((apply_ || revert_) && !host_ && netns_.empty()) {
+    if ((apply_ || revert_) && !host_ && netns_.empty() && site_.empty()) {
       throw UsageError(std::string(apply_ ? "--apply" : "--revert") +
-                       " needs a target: --netns NAME (a namespace) or --host (this machine)");
+                       " needs a target: --netns NAME (a namespace), --lab NAME --site SITE (a "
+                       "lab site) or --host (this machine)");
     }
     if (request.os == tune::Os::macos_os) {
-      if (apply_ || revert_ || host_ || !netns_.empty() || !peer_.empty()) {
+      if (apply_ || revert_ || host_ || !netns_.empty() || !site_.empty() || !peer_.empty()) {
         throw UsageError(
-            "--os macos prints advice for a Mac; --apply, --revert, --host, --netns and --peer "
-            "work on Linux only");
+            "--os macos prints advice for a Mac; --apply, --revert, --host, --netns, --site and "
+            "--peer work on Linux only");
       }
+    }
+    if (!site_.empty()) {
+      if (host_ || !netns_.empty()) {
+        throw UsageError("--site and " + std::string(host_ ? "--host" : "--netns") +
+                         ": choose one target");
+      }
+      netns_ = site_namespace(lab_, site_, revert_);
     }
     if (!netns_.empty()) {
       request.target = tune::TargetKind::netns;

@@ -23,6 +23,8 @@ class TuneCommand {
   std::optional<std::string> loss_;
   std::optional<std::string> churn_;
   std::string netns_;
+  std::string lab_;   ///< --lab: a lab's name (with --site: that site's namespace)
+  std::string site_;  ///< --site: a site of --lab (or of the only lab that is up)
   bool host_ = false;
   bool apply_ = false;
   bool revert_ = false;
