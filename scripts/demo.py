@@ -121,8 +121,11 @@ def main():
             server.wait(timeout=15)
 
         print("\nWhy the long lanes fall short: a window of W bytes carries at most W / RTT, "
-              "and slow start\nneeds many round trips to open it. What Japan's hosts would need:")
-        tune = run(binary, "tune", "--rate", "1gbit", "--rtt", "346ms", check=False)
+              "and slow start\nneeds many round trips to open it. What the Japan site would "
+              "need (longhaul tune --lab four-sites --site japan):")
+        new_york = next(site for site in status["lab"]["sites"] if site["name"] == "new-york")
+        tune = run(binary, "tune", "--lab", LAB, "--site", "japan", "--rate", "1gbit", "--rtt",
+                   "346ms", "--peer", new_york["interfaces"][0]["ipv4"], check=False)
         print("\n".join("  " + line for line in tune.stdout.splitlines()[:14]))
     finally:
         down = run(binary, "down", LAB, check=False)

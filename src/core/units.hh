@@ -36,6 +36,14 @@ struct Parsed {
   const T* operator->() const { return &*value; }
 };
 
+// A failed parse carrying `message`.
+template <class T>
+Parsed<T> parse_failure(std::string message) {
+  Parsed<T> result;
+  result.error = std::move(message);
+  return result;
+}
+
 // What bounds a queue: a packet count, a byte count, or a sojourn time.
 // Only the field named by `kind` is meaningful; the others are zero.
 struct QueueLimit {

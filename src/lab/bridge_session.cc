@@ -20,6 +20,7 @@
 #include "io/netlink.hh"
 #include "io/netns.hh"
 #include "io/packet_socket.hh"
+#include "lab/direction_setup.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
 #include "lab/supervise.hh"
@@ -27,11 +28,6 @@
 namespace longhaul::lab {
 
 namespace {
-
-template <class T>
-core::Parsed<T> fail(std::string message) {
-  return core::Parsed<T>{std::nullopt, std::move(message)};
-}
 
 /// Where the interfaces live: runs work there (longhaul's own namespace, or --netns NAME).
 class Place {
@@ -100,30 +96,6 @@ unsigned check_interface(const Place& place, const std::string& ifname) {
   });
 }
 
-engine::DirectionSetup make_direction(const core::DirectionConfig& config,
-                                      const BridgeRequest& request, const Place& place,
-                                      const std::string& from, const std::string& to) {
-  engine::DirectionSetup setup;
-  setup.config = config;
-  const BufferPlan plan = plan_buffers(config, request.assumed_rate_bps);
-  setup.options.arena_bytes = plan.arena_bytes;
-  setup.options.capacity_packets = plan.capacity_packets;
-  setup.options.spin = request.spin;
-  place.run([&] {
-    auto ingress = io::PacketSocket::open(from, io::PacketSocket::Role::receive);
-    // Frames between the two sides are addressed to their MAC addresses, not ours.
-    ingress.set_promiscuous();
-    setup.ingress = std::make_unique<engine::SocketIngress>(std::move(ingress));
-    setup.egress = std::make_unique<engine::SocketEgress>(
-        io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
-    if (config.mtu_icmp) {
-      setup.reply = std::make_unique<engine::SocketEgress>(
-          io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
-    }
-  });
-  return setup;
-}
-
 /// Waits for a signal that ends the bridge; returns it.
 int wait_for_stop() {
   const sigset_t signals = run_signals();
@@ -146,25 +118,25 @@ core::Parsed<BridgeLane> parse_bridge_lane(std::string_view text) {
     const std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     const auto equals = item.find('=');
-    if (equals == std::string_view::npos) return fail<BridgeLane>(expected());
+    if (equals == std::string_view::npos) return core::parse_failure<BridgeLane>(expected());
     const std::string_view key = item.substr(0, equals);
     const std::string value(item.substr(equals + 1));
     std::string* target = key == "a" ? &lane.a : key == "b" ? &lane.b : nullptr;
     if (target == nullptr) {
-      return fail<BridgeLane>(expected() + fmt::format("; unknown key '{}'", key));
+      return core::parse_failure<BridgeLane>(expected() + fmt::format("; unknown key '{}'", key));
     }
     if (!target->empty()) {
-      return fail<BridgeLane>(expected() + fmt::format("; '{}' given twice", key));
+      return core::parse_failure<BridgeLane>(expected() + fmt::format("; '{}' given twice", key));
     }
     if (value.empty() || value.size() >= IFNAMSIZ ||
         value.find_first_of("/ \t") != std::string::npos) {
-      return fail<BridgeLane>(fmt::format(
+      return core::parse_failure<BridgeLane>(fmt::format(
           "--lane '{}': '{}' is not an interface name (1 to {} characters, no '/' or spaces)", text,
           value, IFNAMSIZ - 1));
     }
     *target = value;
   }
-  if (lane.a.empty() || lane.b.empty()) return fail<BridgeLane>(expected());
+  if (lane.a.empty() || lane.b.empty()) return core::parse_failure<BridgeLane>(expected());
   return core::Parsed<BridgeLane>{lane, {}};
 }
 
@@ -239,8 +211,15 @@ int bridge_session(const BridgeRequest& request) {
     }
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
     lanes.push_back(std::make_unique<engine::Lane>(
-        make_direction(up, request, place, lane.a, lane.b),
-        make_direction(down, request, place, lane.b, lane.a), clock));
+        // Frames between the two sides are addressed to their MACs, not ours: promiscuous.
+        place.run([&] {
+          return socket_direction(up, request.assumed_rate_bps, request.spin, lane.a, lane.b, true);
+        }),
+        place.run([&] {
+          return socket_direction(down, request.assumed_rate_bps, request.spin, lane.b, lane.a,
+                                  true);
+        }),
+        clock));
   }
   for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(request.placement, 2 * l);
   const auto started = std::chrono::steady_clock::now();

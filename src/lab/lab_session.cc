@@ -25,6 +25,7 @@
 #include "io/process.hh"
 #include "io/sysctl.hh"
 #include "io/text_file.hh"
+#include "lab/direction_setup.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
 #include "lab/run_state.hh"
@@ -239,29 +240,6 @@ void build_lab(const core::LabPlan& plan, const LabDefinition& lab) {
   }
 }
 
-engine::DirectionSetup make_direction(const core::DirectionConfig& config, core::Nanos spin,
-                                      int emulator_fd, const std::string& from,
-                                      const std::string& to) {
-  engine::DirectionSetup setup;
-  setup.config = config;
-  const BufferPlan plan = plan_buffers(config, kLabAssumedRateBps);
-  setup.options.arena_bytes = plan.arena_bytes;
-  setup.options.capacity_packets = plan.capacity_packets;
-  setup.options.spin = spin;
-  io::run_in_netns(emulator_fd, [&] {
-    setup.ingress = std::make_unique<engine::SocketIngress>(
-        io::PacketSocket::open(from, io::PacketSocket::Role::receive));
-    setup.egress = std::make_unique<engine::SocketEgress>(
-        io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
-    // ICMP "too big" replies go back out of the port the packet came in by.
-    if (config.mtu_icmp) {
-      setup.reply = std::make_unique<engine::SocketEgress>(
-          io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
-    }
-  });
-  return setup;
-}
-
 nlohmann::json live_counters(const std::vector<std::unique_ptr<engine::Lane>>& lanes,
                              const LabDefinition& lab, double uptime_s) {
   nlohmann::json json = {{"uptime_s", uptime_s}, {"lanes", nlohmann::json::object()}};
@@ -311,8 +289,16 @@ void write_atomically(const std::string& path, const std::string& text) {
       // Outage schedules count from the moment the lab comes up.
       up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
       lanes.push_back(std::make_unique<engine::Lane>(
-          make_direction(up, spin, emulator.fd(), engine_port(l, 'a'), engine_port(l, 'b')),
-          make_direction(down, spin, emulator.fd(), engine_port(l, 'b'), engine_port(l, 'a')),
+          io::run_in_netns(emulator.fd(),
+                           [&] {
+                             return socket_direction(up, kLabAssumedRateBps, spin,
+                                                     engine_port(l, 'a'), engine_port(l, 'b'));
+                           }),
+          io::run_in_netns(emulator.fd(),
+                           [&] {
+                             return socket_direction(down, kLabAssumedRateBps, spin,
+                                                     engine_port(l, 'b'), engine_port(l, 'a'));
+                           }),
           clock));
     }
     for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(placement, 2 * l);

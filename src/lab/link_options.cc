@@ -17,13 +17,6 @@ namespace {
 
 using core::Nanos;
 
-template <class T>
-core::Parsed<T> fail(std::string message) {
-  core::Parsed<T> result;
-  result.error = std::move(message);
-  return result;
-}
-
 // Picks the per-direction value: the direction flag wins over the shared one.
 const std::optional<std::string>& pick(const std::optional<std::string>& specific,
                                        const std::optional<std::string>& shared) {
@@ -59,14 +52,14 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
 
   // Delay: --rtt is a round trip (half each way); --delay is one way, each direction.
   if (flags.rtt && (flags.delay || flags.delay_up || flags.delay_down)) {
-    return fail<LinkSpec>(
+    return core::parse_failure<LinkSpec>(
         "--rtt and --delay/--delay-up/--delay-down both given: --rtt X means X/2 one way in each "
         "direction; give either --rtt or the one-way delays");
   }
   Nanos delays[2]{};
   if (flags.rtt) {
     auto rtt = core::parse_duration(*flags.rtt);
-    if (!rtt) return fail<LinkSpec>(flag_error("--rtt", rtt.error));
+    if (!rtt) return core::parse_failure<LinkSpec>(flag_error("--rtt", rtt.error));
     delays[0] = delays[1] = *rtt / 2;
     delays[1] += *rtt % 2;  // an odd nanosecond goes one way, so the round trip is exact
   } else {
@@ -77,14 +70,14 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
       if (!*values[i]) continue;
       auto delay = core::parse_duration(**values[i]);
       const char* name = (i == 0 ? flags.delay_up : flags.delay_down) ? names[i] : "--delay";
-      if (!delay) return fail<LinkSpec>(flag_error(name, delay.error));
+      if (!delay) return core::parse_failure<LinkSpec>(flag_error(name, delay.error));
       delays[i] = *delay;
     }
   }
   constexpr Nanos kMaxDelay = std::chrono::seconds(60);
   for (const Nanos delay : delays) {
     if (delay > kMaxDelay) {
-      return fail<LinkSpec>(fmt::format(
+      return core::parse_failure<LinkSpec>(fmt::format(
           "one-way delay {} is longer than the supported maximum of 60 s; check the unit "
           "(ms, not s?)",
           core::format_duration(delay)));
@@ -94,13 +87,13 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
   // Schedules and capacity traces first: whether a direction has a rate at
   // some time decides what its queue flags mean.
   auto schedule = resolve_schedule(flags.at, flags.schedule, flags.schedule_repeat);
-  if (!schedule) return fail<LinkSpec>(schedule.error);
+  if (!schedule) return core::parse_failure<LinkSpec>(schedule.error);
   std::uint32_t overhead = 24;
   if (flags.overhead) {
     auto bytes = core::parse_bytes(*flags.overhead);
-    if (!bytes) return fail<LinkSpec>(flag_error("--overhead", bytes.error));
+    if (!bytes) return core::parse_failure<LinkSpec>(flag_error("--overhead", bytes.error));
     if (*bytes > 1024) {
-      return fail<LinkSpec>(fmt::format(
+      return core::parse_failure<LinkSpec>(fmt::format(
           "--overhead: {} bytes per packet is implausible (Ethernet framing is 24 B: preamble 8, "
           "FCS 4, gap 12); give 0..1024B",
           *bytes));
@@ -114,13 +107,14 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     if (!*trace_files[i]) continue;
     auto trace = load_capacity_trace(**trace_files[i], !flags.trace_once, overhead);
     if (!trace) {
-      return fail<LinkSpec>(
+      return core::parse_failure<LinkSpec>(
           fmt::format("{} {}", i == 0 ? "--trace-up" : "--trace-down", trace.error));
     }
     traces[i] = *trace;
   }
   if (flags.trace_once && !flags.trace_up && !flags.trace_down) {
-    return fail<LinkSpec>("--trace-once: plays a capacity trace once; add --trace-up/--trace-down");
+    return core::parse_failure<LinkSpec>(
+        "--trace-once: plays a capacity trace once; add --trace-up/--trace-down");
   }
 
   struct PerDirection {
@@ -150,7 +144,7 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     config.schedule = i == 0 ? schedule->up : schedule->down;
     config.capacity_trace = traces[i];
     if (in.rate && !traces[i].empty()) {
-      return fail<LinkSpec>(fmt::format(
+      return core::parse_failure<LinkSpec>(fmt::format(
           "{} and {} both set the rate; the trace gives the capacity over time, so drop {}",
           in.rate_flag, i == 0 ? "--trace-up" : "--trace-down", in.rate_flag));
     }
@@ -160,34 +154,34 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
     }
     if (in.rate) {
       auto rate = core::parse_rate_bps(*in.rate);
-      if (!rate) return fail<LinkSpec>(flag_error(in.rate_flag, rate.error));
+      if (!rate) return core::parse_failure<LinkSpec>(flag_error(in.rate_flag, rate.error));
       config.rate_bps = *rate;
     }
     if (in.loss) {
       auto loss = core::parse_probability(*in.loss);
-      if (!loss) return fail<LinkSpec>(flag_error(in.loss_flag, loss.error));
+      if (!loss) return core::parse_failure<LinkSpec>(flag_error(in.loss_flag, loss.error));
       config.loss = *loss;
     }
     if (in.queue) {
       if (!config.has_rate()) {
-        return fail<LinkSpec>(fmt::format(
+        return core::parse_failure<LinkSpec>(fmt::format(
             "{} {}: a queue only forms in front of a rate limit; add --rate (or drop {})",
             in.queue_flag, *in.queue, in.queue_flag));
       }
       auto limit = core::parse_queue_limit(*in.queue);
-      if (!limit) return fail<LinkSpec>(flag_error(in.queue_flag, limit.error));
+      if (!limit) return core::parse_failure<LinkSpec>(flag_error(in.queue_flag, limit.error));
       const std::uint64_t full_packet = kFullSizeWireBytes;
       switch (limit->kind) {
         case core::QueueLimit::Kind::packets:
           if (limit->packets < 1) {
-            return fail<LinkSpec>(fmt::format("{} {}: a queue must hold at least one packet",
-                                              in.queue_flag, *in.queue));
+            return core::parse_failure<LinkSpec>(fmt::format(
+                "{} {}: a queue must hold at least one packet", in.queue_flag, *in.queue));
           }
           config.queue.max_packets = limit->packets;
           break;
         case core::QueueLimit::Kind::bytes:
           if (limit->bytes < full_packet) {
-            return fail<LinkSpec>(fmt::format(
+            return core::parse_failure<LinkSpec>(fmt::format(
                 "{} {}: smaller than one full-size packet ({} B on the wire); give at least {}B",
                 in.queue_flag, *in.queue, full_packet, full_packet));
           }
@@ -199,7 +193,7 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
               static_cast<std::int64_t>(std::ceil(static_cast<double>(full_packet) * 8e9 /
                                                   static_cast<double>(config.max_rate_bps())))};
           if (limit->time < one_packet) {
-            return fail<LinkSpec>(fmt::format(
+            return core::parse_failure<LinkSpec>(fmt::format(
                 "{} {}: shorter than one full-size packet takes at this rate ({}); give at least "
                 "that",
                 in.queue_flag, *in.queue, core::format_duration(one_packet)));
@@ -213,12 +207,15 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
       config.queue = default_queue(config.max_rate_bps(), rtt);
     }
   }
-  if (auto error = apply_impairments(flags, spec); !error.empty()) return fail<LinkSpec>(error);
+  if (auto error = apply_impairments(flags, spec); !error.empty())
+    return core::parse_failure<LinkSpec>(error);
   if (auto error = apply_queue_discipline(flags, spec); !error.empty()) {
-    return fail<LinkSpec>(error);
+    return core::parse_failure<LinkSpec>(error);
   }
-  if (auto error = check_time_varying(flags, spec); !error.empty()) return fail<LinkSpec>(error);
-  if (auto error = apply_mtu(flags, spec); !error.empty()) return fail<LinkSpec>(error);
+  if (auto error = check_time_varying(flags, spec); !error.empty())
+    return core::parse_failure<LinkSpec>(error);
+  if (auto error = apply_mtu(flags, spec); !error.empty())
+    return core::parse_failure<LinkSpec>(error);
   return core::Parsed<LinkSpec>{spec, {}};
 }
 
@@ -240,13 +237,14 @@ core::Parsed<std::vector<std::int16_t>> load_dist_table(const std::string& name)
     text << in.rdbuf();
     auto table = core::parse_dist_table(text.str());
     if (!table) {
-      return fail<std::vector<std::int16_t>>(fmt::format("{}: {}", path, table.error.message));
+      return core::parse_failure<std::vector<std::int16_t>>(
+          fmt::format("{}: {}", path, table.error.message));
     }
     return core::Parsed<std::vector<std::int16_t>>{*table.value, {}};
   }
   std::string tried;
   for (const auto& path : candidates) tried += (tried.empty() ? "" : ", ") + path;
-  return fail<std::vector<std::int16_t>>(fmt::format(
+  return core::parse_failure<std::vector<std::int16_t>>(fmt::format(
       "distribution \"{}\" is not built in (uniform, normal, pareto, paretonormal) and no table "
       "was found (looked at {}); give a path to a netem .dist file",
       name, tried));

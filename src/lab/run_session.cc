@@ -24,6 +24,7 @@
 #include "io/packet_socket.hh"
 #include "io/process.hh"
 #include "io/sysctl.hh"
+#include "lab/direction_setup.hh"
 #include "lab/report.hh"
 #include "lab/run_state.hh"
 #include "lab/supervise.hh"
@@ -87,29 +88,6 @@ void build_links(const RunState& state, const io::Netns& command_ns, const io::N
     io::set_segmentation_offloads(state.host_link(), false);
     io::run_in_netns(command_ns.fd(), [] { io::set_segmentation_offloads(kCommandLink, false); });
   }
-}
-
-engine::DirectionSetup make_direction(const core::DirectionConfig& config,
-                                      const RunRequest& request, int emulator_ns_fd,
-                                      const char* from, const char* to) {
-  engine::DirectionSetup setup;
-  setup.config = config;
-  const BufferPlan plan = plan_buffers(config, request.assumed_rate_bps);
-  setup.options.arena_bytes = plan.arena_bytes;
-  setup.options.capacity_packets = plan.capacity_packets;
-  setup.options.spin = request.spin;
-  io::run_in_netns(emulator_ns_fd, [&] {
-    setup.ingress = std::make_unique<engine::SocketIngress>(
-        io::PacketSocket::open(from, io::PacketSocket::Role::receive));
-    setup.egress = std::make_unique<engine::SocketEgress>(
-        io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
-    // ICMP "too big" replies go back out of the interface the packet came in by.
-    if (config.mtu_icmp) {
-      setup.reply = std::make_unique<engine::SocketEgress>(
-          io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
-    }
-  });
-  return setup;
 }
 
 /// Peak resident memory of this process (the emulator), in bytes.
@@ -198,8 +176,17 @@ int run_session(const RunRequest& request) {
     core::DirectionConfig down = request.link.down;
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
     lane = std::make_unique<engine::Lane>(
-        make_direction(up, request, emulator_ns.fd(), kNearPort, kFarPort),
-        make_direction(down, request, emulator_ns.fd(), kFarPort, kNearPort), clock);
+        io::run_in_netns(emulator_ns.fd(),
+                         [&] {
+                           return socket_direction(up, request.assumed_rate_bps, request.spin,
+                                                   kNearPort, kFarPort);
+                         }),
+        io::run_in_netns(emulator_ns.fd(),
+                         [&] {
+                           return socket_direction(down, request.assumed_rate_bps, request.spin,
+                                                   kFarPort, kNearPort);
+                         }),
+        clock);
     lane->start(request.placement);
 
     if (!request.quiet) {

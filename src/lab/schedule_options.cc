@@ -19,13 +19,6 @@ constexpr const char* kKeys =
 
 enum Directions : unsigned { kUp = 1, kDown = 2, kBoth = 3 };
 
-template <class T>
-core::Parsed<T> fail(std::string message) {
-  core::Parsed<T> result;
-  result.error = std::move(message);
-  return result;
-}
-
 std::vector<std::string_view> words(std::string_view line) {
   std::vector<std::string_view> result;
   std::size_t at = 0;
@@ -145,7 +138,8 @@ core::Parsed<ScheduleSpec> parse_schedule_text(std::string_view text, std::strin
     const auto fields = words(line);
     if (fields.empty()) continue;
     const auto where = [&](const std::string& problem) {
-      return fail<ScheduleSpec>(fmt::format("{}:{}: {}", name, line_number, problem));
+      return core::parse_failure<ScheduleSpec>(
+          fmt::format("{}:{}: {}", name, line_number, problem));
     };
     if (fields[0] == "repeat") {
       if (fields.size() != 2) return where("give \"repeat PERIOD\", e.g. \"repeat 30s\"");
@@ -223,32 +217,36 @@ core::Parsed<ScheduleSpec> resolve_schedule(const std::vector<std::string>& at_v
   if (file) {
     std::ifstream in(*file);
     if (!in) {
-      return fail<ScheduleSpec>(
+      return core::parse_failure<ScheduleSpec>(
           fmt::format("--schedule {}: cannot open the file; give a readable schedule file", *file));
     }
     std::stringstream text;
     text << in.rdbuf();
     auto parsed = parse_schedule_text(text.str(), *file);
-    if (!parsed) return fail<ScheduleSpec>("--schedule " + parsed.error);
+    if (!parsed) return core::parse_failure<ScheduleSpec>("--schedule " + parsed.error);
     spec = *parsed;
   }
   for (const auto& value : at_values) {
-    if (auto error = add_at_step(value, spec); !error.empty()) return fail<ScheduleSpec>(error);
+    if (auto error = add_at_step(value, spec); !error.empty())
+      return core::parse_failure<ScheduleSpec>(error);
   }
   if (repeat) {
     auto period = parse_time(*repeat);
-    if (!period) return fail<ScheduleSpec>("--schedule-repeat " + *repeat + ": " + period.error);
+    if (!period)
+      return core::parse_failure<ScheduleSpec>("--schedule-repeat " + *repeat + ": " +
+                                               period.error);
     if (period->count() <= 0) {
-      return fail<ScheduleSpec>("--schedule-repeat " + *repeat + ": a period must be above 0");
+      return core::parse_failure<ScheduleSpec>("--schedule-repeat " + *repeat +
+                                               ": a period must be above 0");
     }
     if (spec.up.period.count() != 0 && spec.up.period != *period) {
-      return fail<ScheduleSpec>(fmt::format(
+      return core::parse_failure<ScheduleSpec>(fmt::format(
           "--schedule-repeat {} and the schedule file's repeat line differ; give one", *repeat));
     }
     spec.up.period = spec.down.period = *period;
   }
   if (spec.up.period.count() != 0 && spec.up.empty() && spec.down.empty()) {
-    return fail<ScheduleSpec>(
+    return core::parse_failure<ScheduleSpec>(
         "a schedule repeat without steps does nothing; add --at or --schedule steps");
   }
   for (core::ScheduleConfig* config : {&spec.up, &spec.down}) {
@@ -256,7 +254,7 @@ core::Parsed<ScheduleSpec> resolve_schedule(const std::vector<std::string>& at_v
     if (config->period.count() == 0) continue;
     for (const auto& step : config->steps) {
       if (step.at >= config->period) {
-        return fail<ScheduleSpec>(fmt::format(
+        return core::parse_failure<ScheduleSpec>(fmt::format(
             "schedule step at {} is not inside the repeat period of {}; every step of a "
             "repeating schedule must come before the period ends",
             core::format_duration(step.at), core::format_duration(config->period)));

@@ -14,13 +14,6 @@ namespace {
 
 using core::Nanos;
 
-template <class T>
-core::Parsed<T> fail(std::string message) {
-  core::Parsed<T> result;
-  result.error = std::move(message);
-  return result;
-}
-
 struct Line {
   std::size_t number;
   std::vector<std::string_view> fields;
@@ -76,17 +69,17 @@ core::Parsed<core::ScheduleConfig> parse_mahimahi(const std::vector<Line>& lines
   for (const Line& line : lines) {
     const auto ms = line.fields.size() == 1 ? whole_number(line.fields[0]) : std::nullopt;
     if (!ms) {
-      return fail<core::ScheduleConfig>(fmt::format(
+      return core::parse_failure<core::ScheduleConfig>(fmt::format(
           "{}:{}: a Mahimahi trace line is one whole number of milliseconds (e.g. 12); mixed "
           "formats are not allowed",
           name, line.number));
     }
     if (*ms > 1'000'000'000ULL) {
-      return fail<core::ScheduleConfig>(fmt::format(
+      return core::parse_failure<core::ScheduleConfig>(fmt::format(
           "{}:{}: {} ms is beyond 11 days; check the unit (milliseconds)", name, line.number, *ms));
     }
     if (!counts.empty() && *ms < counts.back().first) {
-      return fail<core::ScheduleConfig>(
+      return core::parse_failure<core::ScheduleConfig>(
           fmt::format("{}:{}: {} ms comes before the previous line's {} ms; timestamps must not "
                       "decrease",
                       name, line.number, *ms, counts.back().first));
@@ -99,7 +92,7 @@ core::Parsed<core::ScheduleConfig> parse_mahimahi(const std::vector<Line>& lines
   }
   const std::uint64_t last_ms = counts.back().first;
   if (last_ms == 0) {
-    return fail<core::ScheduleConfig>(fmt::format(
+    return core::parse_failure<core::ScheduleConfig>(fmt::format(
         "{}: every opportunity is at 0 ms; a trace must last longer than 0 ms (as in Mahimahi)",
         name));
   }
@@ -132,7 +125,8 @@ core::Parsed<core::ScheduleConfig> parse_native(const std::vector<Line>& lines,
   std::optional<std::uint64_t> end_us;
   for (const Line& line : lines) {
     const auto where = [&](const std::string& problem) {
-      return fail<core::ScheduleConfig>(fmt::format("{}:{}: {}", name, line.number, problem));
+      return core::parse_failure<core::ScheduleConfig>(
+          fmt::format("{}:{}: {}", name, line.number, problem));
     };
     if (end_us) return where("nothing may follow the \"T_US end\" line");
     const auto us = line.fields.size() == 2 ? whole_number(line.fields[0]) : std::nullopt;
@@ -164,7 +158,7 @@ core::Parsed<core::ScheduleConfig> parse_native(const std::vector<Line>& lines,
     add_rate(trace, std::chrono::microseconds(*us), *rate);
   }
   if (trace.steps.empty()) {
-    return fail<core::ScheduleConfig>(
+    return core::parse_failure<core::ScheduleConfig>(
         fmt::format("{}: no rate lines; give \"T_US RATE\" lines starting at 0", name));
   }
   if (loop && end_us) trace.period = std::chrono::microseconds(*end_us);
@@ -178,7 +172,7 @@ core::Parsed<core::ScheduleConfig> parse_capacity_trace(std::string_view text,
                                                         std::uint32_t overhead_bytes) {
   const auto lines = lines_of(text);
   if (lines.empty()) {
-    return fail<core::ScheduleConfig>(fmt::format(
+    return core::parse_failure<core::ScheduleConfig>(fmt::format(
         "{}: no trace lines; give Mahimahi millisecond lines or native \"T_US RATE\" lines", name));
   }
   if (lines.front().fields.size() == 1) return parse_mahimahi(lines, name, loop, overhead_bytes);
@@ -189,7 +183,7 @@ core::Parsed<core::ScheduleConfig> load_capacity_trace(const std::string& path, 
                                                        std::uint32_t overhead_bytes) {
   std::ifstream in(path);
   if (!in) {
-    return fail<core::ScheduleConfig>(
+    return core::parse_failure<core::ScheduleConfig>(
         fmt::format("{}: cannot open the file; give a readable trace file", path));
   }
   std::stringstream text;
