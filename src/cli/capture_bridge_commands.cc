@@ -10,6 +10,7 @@
 #include "core/units.hh"
 #include "lab/bridge_session.hh"
 #include "lab/capture_session.hh"
+#include "lab/topology_file.hh"
 
 namespace longhaul::cli {
 
@@ -102,9 +103,16 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
       "Example (a box with two NICs between two switches):\n"
       "  longhaul bridge --lane a=enp1s0f0,b=enp1s0f1 --rtt 120ms --rate 10gbit\n"
       "See docs/bridge.md.");
-  command_->add_option("--lane", lanes_, "A lane between two interfaces: a=IF1,b=IF2 (repeatable)")
-      ->required()
-      ->type_name("a=IF1,b=IF2");
+  auto* lane_option =
+      command_
+          ->add_option("--lane", lanes_, "A lane between two interfaces: a=IF1,b=IF2 (repeatable)")
+          ->type_name("a=IF1,b=IF2");
+  command_
+      ->add_option("--topology", topology_,
+                   "Lanes from a topology file whose sites name interfaces (interface = \"eth1\"), "
+                   "each lane with its own impairments (docs/bridge.md)")
+      ->type_name("FILE")
+      ->excludes(lane_option);
   command_
       ->add_option("--netns", netns_,
                    "Network namespace the interfaces are in (default: longhaul's own)")
@@ -125,6 +133,28 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
 
 int BridgeCommand::execute() {
   lab::BridgeRequest request;
+  std::random_device entropy;
+  const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
+  if (!topology_.empty()) {
+    // Impairments come from the file's lanes; a link flag here would be silently ignored.
+    for (const CLI::Option* option : command_->get_options()) {
+      const std::string name = option->get_name();
+      if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
+          name == "-q,--quiet" || name == "--json" || name == "--spin" || name == "--cpus" ||
+          name == "--realtime" || name == "-h,--help") {
+        continue;
+      }
+      throw UsageError(name + " cannot be combined with --topology: set it per lane in " +
+                       topology_);
+    }
+    try {
+      request.lanes = lab::bridge_lanes_from(lab::load_lab_definition(topology_, "", random_seed));
+    } catch (const lab::TopologyError& error) {
+      throw UsageError(error.what());
+    }
+  } else if (lanes_.empty()) {
+    throw UsageError("give the lanes: --lane a=IF1,b=IF2 (repeatable) or --topology FILE");
+  }
   for (const auto& text : lanes_) {
     const auto lane = lab::parse_bridge_lane(text);
     if (!lane) throw UsageError(lane.error);
@@ -133,8 +163,6 @@ int BridgeCommand::execute() {
   if (const std::string error = lab::check_bridge_lanes(request.lanes); !error.empty()) {
     throw UsageError(error);
   }
-  std::random_device entropy;
-  const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
   auto link = lab::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
   const auto spin = core::parse_duration(spin_);

@@ -41,6 +41,7 @@ class BridgeCommand {
  private:
   CLI::App* command_;
   std::vector<std::string> lanes_;
+  std::string topology_;
   std::string netns_;
   lab::LinkFlags flags_;
   bool stats_ = false;

@@ -61,6 +61,14 @@ int UpCommand::execute() {
   } catch (const lab::TopologyError& error) {
     throw UsageError(error.what());
   }
+  for (const auto& site : definition.topology.sites) {
+    if (!site.interface.empty()) {
+      throw UsageError(fmt::format(
+          "{}: site '{}' names an existing interface ({}): that is appliance mode, run it with "
+          "`longhaul bridge --topology {}`; labs make their own sites",
+          file_, site.name, site.interface, file_));
+    }
+  }
   const auto spin = core::parse_duration(spin_);
   if (!spin) throw UsageError("--spin: " + spin.error);
   if (check_only_) {

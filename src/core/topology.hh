@@ -46,6 +46,7 @@ struct Ipv6Prefix {
 
 struct TopologySite {
   std::string name;
+  std::string interface;  ///< appliance mode: an existing interface instead of a namespace
   SourcePlace place;
 };
 

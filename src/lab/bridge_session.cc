@@ -24,6 +24,7 @@
 #include "lab/report.hh"
 #include "lab/run_session.hh"
 #include "lab/supervise.hh"
+#include "lab/topology_file.hh"
 
 namespace longhaul::lab {
 
@@ -186,7 +187,7 @@ int bridge_session(const BridgeRequest& request) {
   for (std::size_t l = 0; l < request.lanes.size(); ++l) {
     const auto& lane = request.lanes[l];
     infos.push_back({check_interface(place, lane.a), check_interface(place, lane.b),
-                     lane_link(request.link, l)});
+                     lane.link ? *lane.link : lane_link(request.link, l)});
   }
 
   // Declared before the lanes so it outlives their sockets: coalescing comes back last.
@@ -294,6 +295,27 @@ int bridge_session(const BridgeRequest& request) {
   }
   if (signal == SIGINT || signal == SIGTERM) return 0;
   return 128 + signal;
+}
+
+std::vector<BridgeLane> bridge_lanes_from(const LabDefinition& lab) {
+  std::vector<BridgeLane> lanes;
+  const auto interface_of = [&](const core::TopologyLane& lane, const std::string& end) {
+    for (const auto& site : lab.topology.sites) {
+      if (site.name != end) continue;
+      if (site.interface.empty()) break;
+      return site.interface;
+    }
+    throw TopologyError(fmt::format(
+        "{}:{}:{}: lane '{}': end '{}' is not a site with interface = \"...\"; in appliance "
+        "mode every lane joins two existing interfaces (switches and namespaces are for labs)",
+        lab.path, lane.place.line, lane.place.column, lane.name, end));
+  };
+  for (std::size_t l = 0; l < lab.topology.lanes.size(); ++l) {
+    const auto& lane = lab.topology.lanes[l];
+    lanes.push_back(
+        BridgeLane{interface_of(lane, lane.a), interface_of(lane, lane.b), lab.lanes[l]});
+  }
+  return lanes;
 }
 
 }  // namespace longhaul::lab

@@ -23,10 +23,13 @@
 
 namespace longhaul::lab {
 
+struct LabDefinition;  // lab/topology_file.hh
+
 /// One lane: the interface on side a and the one on side b ("up" is a -> b).
 struct BridgeLane {
   std::string a;
   std::string b;
+  std::optional<LinkSpec> link{};  ///< this lane's own impairments (a topology file's lane)
 };
 
 /// Parses "a=IF1,b=IF2" (either order). Pure; the error says what is expected.
@@ -55,5 +58,9 @@ inline constexpr const char* kBridgeSchema = "longhaul.bridge/1";
 /// Bridges until SIGINT/SIGTERM (exit 0) or SIGHUP/SIGQUIT (128+N), then prints the counters.
 /// Throws, having restored everything, when an interface is missing, down or cannot be opened.
 int bridge_session(const BridgeRequest& request);
+
+/// Appliance lanes from a topology file whose sites name existing interfaces
+/// (`interface = "eth1"`): every lane must join two such sites. Throws TopologyError.
+std::vector<BridgeLane> bridge_lanes_from(const LabDefinition& lab);
 
 }  // namespace longhaul::lab

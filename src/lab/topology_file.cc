@@ -194,12 +194,14 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
         site.place = place_of(table.source());
         site.name = required_name(table, "site", report, site.place);
         for (const auto& [site_key, value] : table) {
-          if (site_key.str() != "name") {
+          if (site_key.str() == "interface") {
+            site.interface = text_of(value, "interface", report);
+          } else if (site_key.str() != "name") {
             report.fail(place_of(site_key.source()),
-                        fmt::format("unknown key '{}' in [[site]] '{}'; a site has: name",
+                        fmt::format("unknown key '{}' in [[site]] '{}'; a site has: name, "
+                                    "interface (appliance mode)",
                                     site_key.str(), site.name));
           }
-          (void)value;
         }
         lab.topology.sites.push_back(site);
       }

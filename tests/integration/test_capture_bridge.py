@@ -199,8 +199,8 @@ def switches():
             subprocess.run(["ip", "netns", "del", namespace], capture_output=True, timeout=10)
 
 
-def start_bridge(longhaul, *args: str):
-    bridge = longhaul.start("bridge", "--lane", "a=lh-bra,b=lh-brb", *args)
+def start_bridge(longhaul, *args: str, lanes=("--lane", "a=lh-bra,b=lh-brb")):
+    bridge = longhaul.start("bridge", *lanes, *args)
     wait_until(lambda: "bridging" in bridge.stderr() or bridge.poll() is not None, timeout=10,
                what="the bridge to start")
     assert bridge.poll() is None, bridge.output()
@@ -296,3 +296,25 @@ def test_bridge_errors(longhaul, switches):
     no_netns = longhaul.run("bridge", "--netns", "lh-nowhere", "--lane", "a=x,b=y")
     assert no_netns.returncode == 3 and "lh-nowhere" in no_netns.stderr, no_netns.stderr
     assert promiscuity("lh-bra") == 0
+
+
+def test_bridge_from_a_topology_file_uses_each_lanes_own_impairments(longhaul, switches,
+                                                                    tmp_path):
+    path = tmp_path / "appliance.toml"
+    path.write_text('[[site]]\nname = "left"\ninterface = "lh-bra"\n'
+                    '[[site]]\nname = "right"\ninterface = "lh-brb"\n'
+                    '[[lane]]\na = "left"\nb = "right"\ndelay-up = "4ms"\ndelay-down = "12ms"\n')
+    path.chmod(0o644)
+    # A lab cannot take a file whose sites are interfaces, and flags cannot override the file.
+    up = longhaul.run("up", str(path))
+    assert up.returncode == 2 and "longhaul bridge --topology" in up.stderr, up.stderr
+    mixed = longhaul.run("bridge", "--topology", str(path), "--rtt", "5ms")
+    assert mixed.returncode == 2 and "--rtt cannot be combined with --topology" in mixed.stderr
+
+    bridge = start_bridge(longhaul, lanes=("--topology", str(path)))
+    in_switch("a", "ping", "-c", "2", "-i", "0.05", "-W", "3", "198.18.250.2")  # ARP
+    result = in_switch("a", "ping", "-c", "20", "-i", "0.05", "-W", "2", "198.18.250.2")
+    times = [float(t) for t in re.findall(r"time=([\d.]+) ms", result.stdout)]
+    assert len(times) == 20 and min(times) >= 16.0, result.stdout
+    assert statistics.median(times) <= 17.0, result.stdout
+    stop_bridge(bridge)
