@@ -109,7 +109,7 @@ def test_rtt_matrix_is_the_sum_of_lane_delays(labs, tmp_path):
     for i, source in enumerate(sites):
         for target in sites[i + 1:]:
             expected = rtts[source] + rtts[target]
-            measured = lab.ping(source, target)["avg"]
+            measured = lab.ping(source, target, count=20)["avg"]
             # Within 1 ms of the configured sum: the veths and the engine add tens of µs.
             assert expected <= measured + 0.05 and measured <= expected + 1.0, \
                 f"{source} -> {target}: {measured} ms, expected {expected} ms"
@@ -202,8 +202,12 @@ b = "right"
 rtt = "10ms"
 """
     lab = labs(write_topology(tmp_path, text))
-    assert 16.0 <= lab.ping("left", "right")["avg"] + 0.05 <= 17.05
-    assert 16.0 <= lab.ping("left", "right", family="-6")["avg"] + 0.05 <= 17.05
+    # Routing is what this checks: every ping arrives, the path takes both lanes (never less
+    # than 16 ms) and the typical ping adds little (the median: the middle site forwards in its
+    # kernel and four engine threads share the cores, so single late pings are expected).
+    for family in ("-4", "-6"):
+        result = lab.ping("left", "right", count=20, family=family)
+        assert result["min"] >= 16.0 - 0.05 and result["median"] <= 17.0, result
 
 
 def test_two_labs_at_once_and_exec_status_passes_through(labs, tmp_path):
