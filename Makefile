@@ -18,7 +18,8 @@ build: deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > /dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-# Demonstrates the emulator: ping and iperf3 through `longhaul run` at a few RTTs.
+# The quick start: brings up the four-site lab (examples/four-sites.toml), measures its RTT
+# matrix and a TCP stream per lane, shows `tune` advice, takes the lab down (scripts/demo.py).
 run: build
 	@scripts/demo.sh $(BUILD_DIR)/longhaul
 
