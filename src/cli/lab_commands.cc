@@ -10,6 +10,7 @@
 #include "io/text_file.hh"
 #include "lab/lab_session.hh"
 #include "lab/run_session.hh"
+#include "lab/run_state.hh"
 
 namespace longhaul::cli {
 
@@ -100,7 +101,8 @@ int UpCommand::execute() {
 }
 
 StatusCommand::StatusCommand(CLI::App& app) {
-  command_ = app.add_subcommand("status", "Show labs: sites, addresses, lanes, live counters");
+  command_ =
+      app.add_subcommand("status", "Show labs (sites, addresses, lanes, live counters) and runs");
   command_->add_option("lab", lab_, "The lab to show (default: every lab)");
   command_->add_flag("--json", json_, "Machine-readable output (schema longhaul.lab/1)");
 }
@@ -121,6 +123,14 @@ int StatusCommand::execute() {
   if (labs.empty()) std::cout << "no lab is up\n";
   for (std::size_t i = 0; i < labs.size(); ++i) {
     std::cout << (i == 0 ? "" : "\n") << lab::lab_status_text(labs[i]);
+  }
+  // Runs (`longhaul run`) live as long as their command; list them so one command shows all.
+  if (lab_.empty()) {
+    for (const auto& run : lab::list_runs()) {
+      std::cout << fmt::format("\nrun {}: {} (pid {}), command in namespace {}, remote {}\n",
+                               run.id(), lab::run_is_alive(run) ? "up" : "PROCESS GONE", run.pid,
+                               run.command_netns(), run.host_ipv4());
+    }
   }
   return 0;
 }
