@@ -88,7 +88,6 @@ int UpCommand::execute() {
   request.lab = std::move(definition);
   request.spin = *spin;
   request.placement = thread_placement(engine_);
-  request.quiet = quiet_;
   const lab::LabState state = lab::lab_up(request);
   if (!quiet_) {
     std::cout << lab::lab_status_text(state)

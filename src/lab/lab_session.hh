@@ -25,7 +25,6 @@ struct UpRequest {
   LabDefinition lab;
   core::Nanos spin{std::chrono::microseconds(200)};
   engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
-  bool quiet = false;
 };
 
 /// Builds the lab and starts its engine process; returns once traffic flows (the engine runs

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/topology.hh"
 #include "io/error.hh"
 #include "io/fd.hh"
 #include "io/netns.hh"
@@ -113,7 +114,7 @@ LabState claim_lab(const std::string& name, pid_t pid, const std::string& file,
           netns, netns));
     }
   }
-  for (int slot = 1; slot <= 15; ++slot) {
+  for (int slot = 1; slot <= core::kMaxLabs; ++slot) {
     if (std::any_of(labs.begin(), labs.end(),
                     [&](const LabState& lab) { return lab.slot == slot; })) {
       continue;
@@ -128,8 +129,8 @@ LabState claim_lab(const std::string& name, pid_t pid, const std::string& file,
     write_lab(state);
     return state;
   }
-  throw std::runtime_error(
-      "all 15 lab slots are in use (see /run/longhaul/labs): take a lab down first");
+  throw std::runtime_error(fmt::format(
+      "all {} lab slots are in use (see {}): take a lab down first", core::kMaxLabs, kLabStateDir));
 }
 
 void save_lab(const LabState& state) {

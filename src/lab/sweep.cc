@@ -293,7 +293,6 @@ measure::SweepResult run_sweep(const SweepRequest& request) {
       up.lab = parse_lab_definition(lab_text(request.lab_name, s, rtt), "bench sweep",
                                     request.lab_name, seed);
       up.spin = request.spin;
-      up.quiet = true;
       SweepLab lab(lab_up(up));
       const Site client = site_of(lab.state(), kClientSite);
       const Site server = site_of(lab.state(), kServerSite);

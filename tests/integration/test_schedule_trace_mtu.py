@@ -63,12 +63,13 @@ def test_schedule_rate_change_shows_in_iperf3_intervals(longhaul, iperf3_server,
     # Before: a 20 ms path with a one-RTT queue keeps TCP within a few percent
     # of the rate once slow start is over; 80 % of the ceiling is a margin
     # for a loss-recovery episode, not for the model. After: never above the
-    # new ceiling (+5 % for interval edges: iperf3 samples on its own timer),
-    # and at least 80 % of it.
+    # new ceiling (+10 % for interval edges: iperf3 samples on its own timer
+    # and its receiver reads in bursts, which at 50 Mbit/s is several percent
+    # of a one-second interval; CI saw +6 %), and at least 80 % of it.
     for rate in rates[1:3]:
-        assert 0.8 * fast * PAYLOAD_PER_WIRE <= rate <= 1.05 * fast * PAYLOAD_PER_WIRE, rates
+        assert 0.8 * fast * PAYLOAD_PER_WIRE <= rate <= 1.1 * fast * PAYLOAD_PER_WIRE, rates
     for rate in rates[5:8]:
-        assert 0.8 * slow * PAYLOAD_PER_WIRE <= rate <= 1.05 * slow * PAYLOAD_PER_WIRE, rates
+        assert 0.8 * slow * PAYLOAD_PER_WIRE <= rate <= 1.1 * slow * PAYLOAD_PER_WIRE, rates
 
 
 def mahimahi_pattern_trace(path, cycles: int) -> float:
