@@ -42,9 +42,16 @@ DirectionWorker::DirectionWorker(const core::DirectionConfig& config, const Work
 
 DirectionWorker::~DirectionWorker() = default;
 
+Nanos arrival_time(Nanos stamp, Nanos now, Nanos previous) noexcept {
+  const bool plausible = stamp.count() != 0 && stamp <= now && now - stamp <= kMaxStampAge;
+  return std::max(plausible ? stamp : now, previous);
+}
+
 void DirectionWorker::ingest_one(const RxSlot& slot, Nanos now) noexcept {
   core::Packet packet;
-  packet.ts = now;
+  packet.ts = arrival_time(slot.arrived, now, last_arrival_);
+  last_arrival_ = packet.ts;
+  if (slot.arrived.count() != 0) stats_.ingress_wait.record(now - packet.ts);
   packet.seq = next_seq_++;
   packet.buffer = kNoBuffer;
   if (slot.truncated || slot.length <= kVnetHeaderBytes) {
@@ -96,9 +103,10 @@ std::size_t DirectionWorker::ingest() noexcept {
   for (int batch = 0; batch < kMaxBatchesPerPass; ++batch) {
     const std::size_t got = ingress_.receive(slots_);
     if (got == 0) break;
-    // Arrival time is read after the frames are in hand: read before, a thread
-    // paused in between would stamp frames that arrived during the pause with
-    // an earlier time and release them early by the length of the pause.
+    // The clock is read after the frames are in hand: read before, a thread paused
+    // in between would stamp unstamped frames that arrived during the pause with an
+    // earlier time and release them early by the length of the pause. Stamped
+    // frames get the kernel's receive time (never later than this).
     const Nanos now = clock_.now();
     for (std::size_t i = 0; i < got; ++i) ingest_one(slots_[i], now);
     total += got;

@@ -1,7 +1,8 @@
 #pragma once
 // One direction of a lane, run by one thread: ingress port -> pipeline -> egress port.
 //
-// The loop: drain the ingress in batches (stamping arrivals with the clock),
+// The loop: drain the ingress in batches (arrivals stamped with the kernel's
+// receive time where the port has it, else the clock),
 // advance the pipeline to now, send everything due in batches, then sleep in
 // ppoll until the next release or an arrival. The last `spin` before a release
 // is busy-polled instead, because a sleeping thread wakes tens of
@@ -32,7 +33,15 @@ struct WorkerStats {
   core::RelaxedCounter tx_blocked;           ///< egress was full and had to wait
   core::RelaxedCounter too_big_replies;      ///< ICMP "too big" messages sent back (MTU)
   LatencyHistogram release_lateness;         ///< actual send time minus intended time
+  LatencyHistogram ingress_wait;  ///< engine read time minus kernel receive time (stamped ports)
 };
+
+/// The arrival time the models get for a frame the port stamped `stamp` (0 = no stamp), read at
+/// `now`, after a frame that got `previous`. The kernel's stamp is the true arrival; it is used
+/// unless implausible (later than now, or older than kMaxStampAge: a step of the wall clock
+/// between stamp and conversion). Never earlier than `previous`, so arrivals stay in order.
+Nanos arrival_time(Nanos stamp, Nanos now, Nanos previous) noexcept;
+inline constexpr Nanos kMaxStampAge{std::chrono::seconds(1)};
 
 class DirectionWorker final : private core::PipelineEgress {
  public:
@@ -87,6 +96,7 @@ class DirectionWorker final : private core::PipelineEgress {
   std::vector<RxSlot> slots_;
   std::vector<TxFrame> tx_batch_;
   std::uint64_t next_seq_ = 0;
+  Nanos last_arrival_{0};
   std::uint64_t passes_ = 0;
   WorkerStats stats_;
 };

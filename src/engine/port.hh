@@ -6,7 +6,11 @@
 #include <cstdint>
 #include <span>
 
+#include "core/time.hh"
+
 namespace longhaul::engine {
+
+using core::Nanos;
 
 /// The virtio-net header that precedes each frame (struct virtio_net_hdr;
 /// <linux/virtio_net.h> itself does not compile as C++). Host byte order.
@@ -32,6 +36,10 @@ struct RxSlot {
   std::byte* buffer = nullptr;  ///< capacity kVnetHeaderBytes + kMaxFrameBytes
   std::uint32_t length = 0;     ///< header + frame bytes received
   bool truncated = false;       ///< the frame was larger than the buffer
+  /// When the kernel received the frame, on the engine's clock (CLOCK_MONOTONIC); 0 when the
+  /// port has no such stamp. Lets the engine measure delay from the true arrival, not from
+  /// when its thread woke up to read the frame.
+  Nanos arrived{0};
 };
 
 /// A frame to send: [vnet header][frame], contiguous.

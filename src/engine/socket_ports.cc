@@ -1,8 +1,30 @@
 #include "engine/socket_ports.hh"
 
 #include <algorithm>
+#include <cstring>
 
 namespace longhaul::engine {
+
+namespace {
+
+Nanos read_clock(clockid_t id) noexcept {
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return Nanos{ts.tv_sec * 1'000'000'000LL + ts.tv_nsec};
+}
+
+/// The SCM_TIMESTAMPNS stamp of a received message (CLOCK_REALTIME), or 0.
+Nanos kernel_stamp(msghdr& message) noexcept {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts{};
+    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    return Nanos{ts.tv_sec * 1'000'000'000LL + ts.tv_nsec};
+  }
+  return Nanos{0};
+}
+
+}  // namespace
 
 std::size_t SocketIngress::receive(std::span<RxSlot> slots) noexcept {
   const std::size_t count = std::min(slots.size(), kMaxBatch);
@@ -12,14 +34,23 @@ std::size_t SocketIngress::receive(std::span<RxSlot> slots) noexcept {
     messages_[i].msg_hdr = msghdr{};
     messages_[i].msg_hdr.msg_iov = &iovecs_[i];
     messages_[i].msg_hdr.msg_iovlen = 1;
+    messages_[i].msg_hdr.msg_control = controls_[i].bytes;
+    messages_[i].msg_hdr.msg_controllen = sizeof controls_[i].bytes;
   }
   const int got = socket_.receive(messages_.data(), static_cast<unsigned>(count));
   if (got <= 0) return 0;
+  // The kernel stamps with CLOCK_REALTIME; the engine runs on CLOCK_MONOTONIC. Both are slewed
+  // alike by NTP, so their difference read now converts every stamp of the batch (a step of
+  // the wall clock in between is caught by the engine's plausibility check on `arrived`).
+  const Nanos monotonic = read_clock(CLOCK_MONOTONIC);
+  const Nanos offset = read_clock(CLOCK_REALTIME) - monotonic;
   for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
     const std::uint32_t length = messages_[i].msg_len;
     slots[i].truncated = (messages_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
                          length > kVnetHeaderBytes + kMaxFrameBytes;
     slots[i].length = std::min<std::uint32_t>(length, kVnetHeaderBytes + kMaxFrameBytes);
+    const Nanos stamp = kernel_stamp(messages_[i].msg_hdr);
+    slots[i].arrived = stamp.count() == 0 ? Nanos{0} : stamp - offset;
   }
   return static_cast<std::size_t>(got);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // IngressPort / EgressPort over AF_PACKET sockets, batched with recvmmsg/sendmmsg.
 #include <sys/socket.h>
+#include <time.h>
 
 #include <array>
 #include <vector>
@@ -20,9 +21,15 @@ class SocketIngress final : public IngressPort {
   std::uint64_t take_lost_before_ingress() noexcept override { return socket_.take_kernel_drops(); }
 
  private:
+  // Room for one SCM_TIMESTAMPNS control message per frame.
+  struct alignas(cmsghdr) Control {
+    std::byte bytes[CMSG_SPACE(sizeof(timespec))];
+  };
+
   io::PacketSocket socket_;
   std::array<mmsghdr, kMaxBatch> messages_{};
   std::array<iovec, kMaxBatch> iovecs_{};
+  std::array<Control, kMaxBatch> controls_{};
 };
 
 class SocketEgress final : public EgressPort {

@@ -35,6 +35,9 @@ PacketSocket PacketSocket::open(const std::string& ifname, Role role) {
     set_option(fd.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, ifname, "PACKET_IGNORE_OUTGOING");
     // Room for bursts while the engine thread is busy (SO_RCVBUFFORCE ignores rmem_max).
     set_option(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20, ifname, "SO_RCVBUFFORCE");
+    // The kernel's receive time of each frame (SCM_TIMESTAMPNS): the engine measures delay
+    // from it, so the time its thread takes to wake up is not added to every packet.
+    set_option(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, 1, ifname, "SO_TIMESTAMPNS");
   } else {
     // Veths have no queue of their own; skipping the qdisc layer saves a lock per frame.
     set_option(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, 1, ifname, "PACKET_QDISC_BYPASS");

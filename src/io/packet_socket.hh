@@ -30,7 +30,8 @@ class PacketSocket {
   int ifindex() const noexcept { return ifindex_; }
   const std::string& name() const noexcept { return name_; }
 
-  /// recvmmsg without blocking: number of messages filled, 0 when none is
+  /// recvmmsg without blocking (a receiving socket attaches an SCM_TIMESTAMPNS control message,
+  /// CLOCK_REALTIME, when the message has room for it): number of messages filled, 0 when none is
   /// waiting, -errno on a real error. Never throws.
   int receive(mmsghdr* messages, unsigned count) noexcept;
   /// sendmmsg without blocking: number of messages sent, 0 when the socket is

@@ -89,6 +89,25 @@ nlohmann::json direction_model_json(const core::Pipeline& pipeline) {
           {"schedule_changes", pipeline.changes_applied()}};
 }
 
+namespace {
+
+nlohmann::json histogram_json(const engine::LatencyHistogram& histogram) {
+  return {{"samples", histogram.count()},
+          {"p50", histogram.quantile(0.5).count()},
+          {"p99", histogram.quantile(0.99).count()},
+          {"p999", histogram.quantile(0.999).count()},
+          {"max", histogram.max().count()}};
+}
+
+std::string histogram_text(const char* name, const engine::LatencyHistogram& histogram) {
+  return fmt::format(
+      "      {}: p50 {} us, p99 {} us, p99.9 {} us, max {} us ({} frames)\n", name,
+      histogram.quantile(0.5).count() / 1000, histogram.quantile(0.99).count() / 1000,
+      histogram.quantile(0.999).count() / 1000, histogram.max().count() / 1000, histogram.count());
+}
+
+}  // namespace
+
 nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
                                     const engine::WorkerStats& stats) {
   nlohmann::json dropped = nlohmann::json::object();
@@ -97,7 +116,6 @@ nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
     dropped[core::drop_cause_name(static_cast<core::DropCause>(i))] = {
         {"packets", counters.dropped_packets[index]}, {"bytes", counters.dropped_bytes[index]}};
   }
-  const auto& lateness = stats.release_lateness;
   return {{"packets_in", counters.packets_in},
           {"bytes_in", counters.bytes_in},
           {"packets_out", counters.packets_out},
@@ -112,12 +130,8 @@ nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
           {"lost_before_ingress_frames", stats.lost_before_ingress.get()},
           {"icmp_too_big_sent", stats.too_big_replies.get()},
           {"reconciles", counters.reconciles()},
-          {"release_lateness_ns",
-           {{"samples", lateness.count()},
-            {"p50", lateness.quantile(0.5).count()},
-            {"p99", lateness.quantile(0.99).count()},
-            {"p999", lateness.quantile(0.999).count()},
-            {"max", lateness.max().count()}}}};
+          {"release_lateness_ns", histogram_json(stats.release_lateness)},
+          {"ingress_wait_ns", histogram_json(stats.ingress_wait)}};
 }
 
 std::string counters_table(const engine::Lane& lane, bool detailed) {
@@ -173,12 +187,8 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
         text +=
             fmt::format("      lost before ingress (kernel socket buffer full): {} frames\n", lost);
       }
-      text += fmt::format(
-          "      release lateness: p50 {} us, p99 {} us, p99.9 {} us, max {} us ({} frames)\n",
-          stats.release_lateness.quantile(0.5).count() / 1000,
-          stats.release_lateness.quantile(0.99).count() / 1000,
-          stats.release_lateness.quantile(0.999).count() / 1000,
-          stats.release_lateness.max().count() / 1000, stats.release_lateness.count());
+      text += histogram_text("release lateness", stats.release_lateness);
+      text += histogram_text("ingress wait (kernel receive to engine)", stats.ingress_wait);
     }
   }
   return text;

@@ -60,10 +60,15 @@ class FakeIngress final : public IngressPort {
   struct Incoming {
     Bytes bytes;
     bool truncated = false;
+    Nanos arrived{0};
   };
 
   void add(Bytes bytes, bool truncated = false) {
-    waiting.push_back(Incoming{std::move(bytes), truncated});
+    waiting.push_back(Incoming{std::move(bytes), truncated, Nanos{0}});
+  }
+  // A frame the "kernel" stamped at `arrived`.
+  void add_stamped(Bytes bytes, Nanos arrived) {
+    waiting.push_back(Incoming{std::move(bytes), false, arrived});
   }
 
   std::size_t receive(std::span<RxSlot> slots) noexcept override {
@@ -73,6 +78,7 @@ class FakeIngress final : public IngressPort {
       std::memcpy(slots[n].buffer, in.bytes.data(), in.bytes.size());
       slots[n].length = static_cast<std::uint32_t>(in.bytes.size());
       slots[n].truncated = in.truncated;
+      slots[n].arrived = in.arrived;
       waiting.pop_front();
     }
     ++calls;
@@ -198,6 +204,48 @@ TEST(DirectionWorker, SendsExactlyWhenTheClockReachesArrivalPlusDelay) {
   EXPECT_EQ(s.bytes_out, 1514u);
   EXPECT_TRUE(s.reconciles());
   EXPECT_EQ(rig.worker.arena().live_allocations(), 0u);
+}
+
+TEST(DirectionWorker, DelayCountsFromTheKernelsReceiveStampNotFromTheWakeUp) {
+  Rig rig(Delay(10ms));
+  const Nanos received = 1ms;
+  rig.clock.set(received + 300us);  // the thread woke 300 us after the frame arrived
+  rig.ingress.add_stamped(MakeFrame(1), received);
+  rig.worker.poll_once();
+  EXPECT_EQ(rig.worker.next_wakeup(), received + 10ms);
+  rig.clock.set(received + 10ms);
+  rig.worker.poll_once();
+  ASSERT_EQ(rig.egress.sent.size(), 1u);
+  EXPECT_EQ(rig.egress.sent[0].at, received + 10ms);
+  EXPECT_EQ(rig.worker.stats().ingress_wait.count(), 1u);
+  EXPECT_EQ(rig.worker.stats().ingress_wait.max(), 300us);
+  EXPECT_EQ(rig.worker.stats().release_lateness.max(), Nanos{0});
+}
+
+TEST(DirectionWorker, StampsOutOfOrderOrImplausibleNeverReorderOrReleaseEarly) {
+  Rig rig(Delay(1ms));
+  rig.clock.set(5s);
+  rig.ingress.add_stamped(MakeFrame(0), 5s - 100us);
+  rig.ingress.add_stamped(MakeFrame(1), 5s - 200us);  // stamped before its predecessor
+  rig.ingress.add_stamped(MakeFrame(2), 5s + 1ms);    // from the future (clock conversion)
+  rig.ingress.add_stamped(MakeFrame(3), 5s - 2s);     // older than a plausible wait
+  rig.worker.poll_once();
+  rig.clock.set(5s + 1ms);
+  rig.worker.poll_once();
+  ASSERT_EQ(rig.egress.sent.size(), 4u);
+  for (std::uint8_t i = 0; i < 4; ++i) EXPECT_EQ(TagOf(rig.egress.sent[i].bytes), i);
+  // Frames 0 and 1 share the first stamp (order kept); 2 and 3 fall back to the read time.
+  EXPECT_EQ(rig.worker.stats().ingress_wait.max(), 100us);
+}
+
+TEST(ArrivalTime, UsesThePlausibleKernelStampAndKeepsArrivalsInOrder) {
+  const Nanos now = 10s;
+  EXPECT_EQ(arrival_time(Nanos{0}, now, Nanos{0}), now);           // no stamp
+  EXPECT_EQ(arrival_time(now - 40us, now, Nanos{0}), now - 40us);  // the kernel's time
+  EXPECT_EQ(arrival_time(now + 1us, now, Nanos{0}), now);          // later than now
+  EXPECT_EQ(arrival_time(now - kMaxStampAge, now, Nanos{0}), now - kMaxStampAge);
+  EXPECT_EQ(arrival_time(now - kMaxStampAge - 1ns, now, Nanos{0}), now);  // a clock step
+  EXPECT_EQ(arrival_time(now - 40us, now, now - 10us), now - 10us);       // never before the last
 }
 
 TEST(DirectionWorker, RateThenDelayGivesExactDepartures) {
