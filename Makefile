@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
-.PHONY: all deps build run test test-unit test-integration test-asan bench format format-check install clean
+.PHONY: all deps build run test test-unit test-integration test-asan bench bench-soak format format-check install clean
 
 all: build
 
@@ -43,6 +43,10 @@ test-asan: deps
 # Figures, not pass/fail: see bench/README.md and docs/performance.md.
 bench: build
 	@bench/run.sh $(BUILD_DIR)
+
+# The emulator's memory over a 10-minute bulk transfer (SOAK_SECONDS): see bench/README.md.
+bench-soak: build
+	@bench/run.sh $(BUILD_DIR) soak
 
 format:
 	@clang-format -i $(SOURCES)
