@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "io/error.hh"
 #include "io/fd.hh"
@@ -162,6 +164,32 @@ int shell_status(int wait_status) noexcept {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
   if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
   return 1;
+}
+
+std::optional<ProcessStat> parse_process_stat(std::string_view line) noexcept {
+  const auto close = line.rfind(')');
+  if (close == std::string_view::npos || close + 2 >= line.size()) return std::nullopt;
+  // After ") ": field 3 (state) ... field 22 (starttime).
+  std::istringstream fields{std::string(line.substr(close + 2))};
+  ProcessStat stat;
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {
+    if (!(fields >> field)) return std::nullopt;
+    if (i == 3) stat.state = field[0];
+    if (i == 22) stat.start_time = std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return stat;
+}
+
+std::optional<ProcessStat> read_process_stat(pid_t pid) noexcept {
+  try {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return std::nullopt;
+    return parse_process_stat(line);
+  } catch (...) {
+    return std::nullopt;  // allocation failure: treat as unreadable
+  }
 }
 
 }  // namespace longhaul::io

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,17 @@ std::vector<pid_t> processes_in_netns(ino_t inode);
 /// SIGKILLs every process in the namespace (except ourselves) and reaps our own children.
 /// Returns how many were signalled.
 std::size_t kill_processes_in_netns(ino_t inode) noexcept;
+
+/// What /proc/PID/stat says of a process.
+struct ProcessStat {
+  char state = '?';                   ///< R, S, D, Z (exited, not reaped), ...
+  unsigned long long start_time = 0;  ///< clock ticks after boot: with the PID, a unique identity
+};
+/// Parses one /proc/PID/stat line. The command name (field 2) may hold spaces and parentheses,
+/// so the fields are counted after the last ')'. nullopt when the line is not of that form.
+std::optional<ProcessStat> parse_process_stat(std::string_view line) noexcept;
+/// /proc/PID/stat of a live (or zombie) process; nullopt when there is no such process.
+std::optional<ProcessStat> read_process_stat(pid_t pid) noexcept;
 
 /// Exit status in shell convention: the code, or 128 + signal.
 int shell_status(int wait_status) noexcept;

@@ -167,22 +167,13 @@ std::vector<LabState> list_labs() {
   return labs;
 }
 
-namespace {
-/// True for a process that has exited but was not reaped yet: the engine's parent (`longhaul up`)
-/// is gone, so whoever adopted it may be slow to reap, and a zombie runs nothing.
-bool is_zombie(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(in, line)) return false;
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
-}
-}  // namespace
-
 bool lab_is_alive(const LabState& state) {
   if (state.pid <= 0) return false;
   if (::kill(state.pid, 0) != 0 && errno == ESRCH) return false;
-  return process_start_time(state.pid) == state.start_time && !is_zombie(state.pid);
+  // A zombie has exited but was not reaped yet: the engine's parent (`longhaul up`) is gone,
+  // whoever adopted it may be slow to reap, and a zombie runs nothing.
+  const auto stat = io::read_process_stat(state.pid);
+  return stat && stat->start_time == state.start_time && stat->state != 'Z';
 }
 
 void tear_down_lab(const LabState& state) noexcept {

@@ -140,7 +140,7 @@ std::optional<std::string> set_link_flag(LinkFlags& flags, std::string_view key,
   }
   std::string known;
   for (const auto& name : link_flag_keys()) known += (known.empty() ? "" : ", ") + name;
-  return fmt::format("unknown key '{}'; lane keys are: name, a, b, ipv4, ipv6, {}", key, known);
+  return fmt::format("unknown key '{}'; link keys are: {}", key, known);
 }
 
 std::vector<std::string> link_flag_keys() {

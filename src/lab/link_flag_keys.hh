@@ -18,7 +18,7 @@ using LinkFlagValue =
     std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
 
 /// Sets `key` in `flags`. Returns an error sentence (without the place) when the key is unknown
-/// or the value has the wrong type, e.g. a number without a unit.
+/// (listing the link keys) or the value has the wrong type, e.g. a number without a unit.
 std::optional<std::string> set_link_flag(LinkFlags& flags, std::string_view key,
                                          const LinkFlagValue& value);
 

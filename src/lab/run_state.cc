@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "io/error.hh"
 #include "io/fd.hh"
@@ -92,18 +91,8 @@ bool index_in_use(int index) {
 }  // namespace
 
 unsigned long long process_start_time(pid_t pid) noexcept {
-  std::ifstream in(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(in, line)) return 0;
-  // The command name (field 2) may contain spaces; fields resume after the last ')'.
-  const auto close = line.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(line.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i) {
-    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
-  }
-  return 0;
+  const auto stat = io::read_process_stat(pid);
+  return stat ? stat->start_time : 0;
 }
 
 RunState claim_run(pid_t pid) {

@@ -246,7 +246,10 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
             lane.ipv6 = parse_prefix<core::Ipv6Prefix>(value, k, report);
           } else {
             if (auto error = set_link_flag(keys.flags, k, value_of(value, k, report))) {
-              report.fail(place_of(lane_key.source()), "[[lane]]: " + *error);
+              // A lane also has its ends and prefixes, which [defaults] may not set.
+              const bool unknown = error->starts_with("unknown key");
+              report.fail(place_of(lane_key.source()),
+                          "[[lane]]: " + *error + (unknown ? "; and name, a, b, ipv4, ipv6" : ""));
             }
             keys.places[k] = place_of(lane_key.source());
           }

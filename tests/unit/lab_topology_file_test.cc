@@ -238,7 +238,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"unknown lane key",
                 "[[site]]\nname = \"a\"\n[[site]]\nname = \"b\"\n[[lane]]\na = \"a\"\nb = "
                 "\"b\"\nrttt = \"5ms\"\n",
-                "lab.toml:8:1: [[lane]]: unknown key 'rttt'"},
+                "lab.toml:8:1: [[lane]]: unknown key 'rttt'; link keys are: "},
+        BadFile{"unknown lane key lists a lane's own keys too",
+                "[[site]]\nname = \"a\"\n[[site]]\nname = \"b\"\n[[lane]]\na = \"a\"\nb = "
+                "\"b\"\nrttt = \"5ms\"\n",
+                "; and name, a, b, ipv4, ipv6"},
+        BadFile{"unknown key in [defaults] lists only link keys", "[defaults]\nrttt = \"5ms\"\n",
+                "lab.toml:2:1: [defaults]: unknown key 'rttt'; link keys are: rtt, "},
         BadFile{
             "unknown site in a lane",
             "[[site]]\nname = \"a\"\n[[site]]\nname = \"b\"\n[[lane]]\na = \"a\"\nb = \"mars\"\n",
