@@ -422,15 +422,24 @@ def main():
 
     direct_pps = direct_veth_pps()
     # The generator addresses the host's MAC, learnt by one ping across the link.
-    out, js = through_longhaul([], "ping -c 1 -w 5 $LONGHAUL_REMOTE >/dev/null; "
-                               "mac=$(ip neigh show $LONGHAUL_REMOTE | awk '{print $5}'); "
-                               f"{os.path.abspath(PKTGEN)} eth0 $mac $LONGHAUL_LOCAL "
-                               f"$LONGHAUL_REMOTE {SECONDS} 200000000", "/tmp/lh-bench-pps.json")
+    pktgen = ("ping -c 1 -w 5 $LONGHAUL_REMOTE >/dev/null; "
+              "mac=$(ip neigh show $LONGHAUL_REMOTE | awk '{print $5}'); "
+              f"{os.path.abspath(PKTGEN)} eth0 $mac $LONGHAUL_LOCAL "
+              f"$LONGHAUL_REMOTE {SECONDS} 200000000")
+    out, js = through_longhaul([], pktgen, "/tmp/lh-bench-pps.json")
     lh_pps = js["directions"]["up"]["packets_out"] / json.loads(out)["seconds"]
     rows.append(("64-byte frames per second, one direction", f"{lh_pps / 1e6:.2f} Mpps",
                  f"direct veth {direct_pps / 1e6:.2f} Mpps", lh_pps / direct_pps))
     results["pps"] = {"direct": direct_pps, "longhaul": lh_pps,
                       "lost_before_ingress": js["directions"]["up"]["lost_before_ingress_frames"]}
+    # The same through AF_XDP ports (--port xdp).
+    out, js = through_longhaul(["--port", "xdp"], pktgen, "/tmp/lh-bench-pps-xdp.json")
+    xdp_pps = js["directions"]["up"]["packets_out"] / json.loads(out)["seconds"]
+    rows.append(("  the same with --port xdp", f"{xdp_pps / 1e6:.2f} Mpps",
+                 f"direct veth {direct_pps / 1e6:.2f} Mpps", xdp_pps / direct_pps))
+    results["pps"]["longhaul_xdp"] = xdp_pps
+    results["pps"]["xdp_lost_before_ingress"] = \
+        js["directions"]["up"]["lost_before_ingress_frames"]
 
     # Memory target: peak RSS <= 1.2 x bytes in flight + 64 MiB. In flight is
     # what the measured goodput keeps on the two 40 ms one-way delay lines.

@@ -7,10 +7,6 @@
 
 namespace longhaul::engine {
 
-namespace {
-constexpr std::uint8_t kNeedsChecksum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
-}
-
 std::optional<core::BufferHandle> ArenaPacketAccess::clone(const core::Packet& packet) noexcept {
   const auto length = static_cast<std::uint32_t>(kVnetHeaderBytes + packet.frame_bytes);
   const auto copy = arena_.allocate(length);
@@ -25,9 +21,9 @@ std::span<std::byte> ArenaPacketAccess::bytes(const core::Packet& packet) noexce
   std::memcpy(&header, stored, sizeof header);
   if ((header.gso_type & ~kVnetGsoEcn) != kVnetGsoNone) return {};
   std::span<std::byte> frame(stored + kVnetHeaderBytes, packet.frame_bytes);
-  if ((header.flags & kNeedsChecksum) != 0) {
+  if ((header.flags & kVnetNeedsChecksum) != 0) {
     if (!core::complete_partial_checksum(frame, header.csum_start, header.csum_offset)) return {};
-    header.flags = static_cast<std::uint8_t>(header.flags & ~kNeedsChecksum);
+    header.flags = static_cast<std::uint8_t>(header.flags & ~kVnetNeedsChecksum);
     std::memcpy(stored, &header, sizeof header);
   }
   return frame;

@@ -24,6 +24,8 @@ struct VnetHeader {
 };
 inline constexpr std::uint8_t kVnetGsoNone = 0;
 inline constexpr std::uint8_t kVnetGsoEcn = 0x80;
+/// VIRTIO_NET_HDR_F_NEEDS_CSUM: the transport checksum is still to be completed from csum_start.
+inline constexpr std::uint8_t kVnetNeedsChecksum = 1;
 
 /// Bytes of the virtio-net header that precedes each frame.
 inline constexpr std::size_t kVnetHeaderBytes = sizeof(VnetHeader);

@@ -31,6 +31,9 @@ constexpr Offload kTso{ETHTOOL_GTSO, ETHTOOL_STSO, "ioctl(ETHTOOL_GTSO)", "ioctl
                        true};
 constexpr Offload kGso{ETHTOOL_GGSO, ETHTOOL_SGSO, "ioctl(ETHTOOL_GGSO)", "ioctl(ETHTOOL_SGSO)",
                        true};
+// Transmit checksum offload: with it off the sender's stack fills in every checksum itself.
+constexpr Offload kTxChecksum{ETHTOOL_GTXCSUM, ETHTOOL_STXCSUM, "ioctl(ETHTOOL_GTXCSUM)",
+                              "ioctl(ETHTOOL_STXCSUM)", true};
 constexpr Offload kGro{ETHTOOL_GGRO, ETHTOOL_SGRO, "ioctl(ETHTOOL_GGRO)", "ioctl(ETHTOOL_SGRO)",
                        false};
 
@@ -90,6 +93,12 @@ void set_segmentation_offloads(const std::string& ifname, bool enabled) {
   set_offload(fd.get(), ifname, kTso, enabled);
   set_offload(fd.get(), ifname, kGso, enabled);
   set_offload(fd.get(), ifname, kGro, enabled);
+}
+
+void set_tx_checksum_offload(const std::string& ifname, bool enabled) {
+  check_ifname(ifname);
+  const Fd fd = control_socket();
+  set_offload(fd.get(), ifname, kTxChecksum, enabled);
 }
 
 bool tso_enabled(const std::string& ifname) {

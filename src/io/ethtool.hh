@@ -9,6 +9,10 @@ namespace longhaul::io {
 /// Turns TSO and GSO (and GRO where the device allows) on or off for `ifname` in the calling
 /// thread's network namespace. Throws SystemError naming the ioctl and the device.
 void set_segmentation_offloads(const std::string& ifname, bool enabled);
+/// Turns transmit checksum offload on or off for `ifname` (ethtool -K IF tx off). A frame that
+/// crosses an AF_XDP port loses the kernel's "checksum still to be filled in" mark, so senders
+/// whose frames take that path must compute checksums themselves. Throws SystemError.
+void set_tx_checksum_offload(const std::string& ifname, bool enabled);
 /// True if TSO is currently active on `ifname` (in the calling thread's network namespace).
 bool tso_enabled(const std::string& ifname);
 

@@ -1,31 +1,63 @@
 #include "lab/direction_setup.hh"
 
 #include "engine/socket_ports.hh"
+#include "engine/xsk_ports.hh"
 #include "io/packet_socket.hh"
+#include "io/xsk_socket.hh"
 #include "lab/link_options.hh"
 
 namespace longhaul::lab {
 
-engine::DirectionSetup socket_direction(const core::DirectionConfig& config,
-                                        std::uint64_t assumed_rate_bps, core::Nanos spin,
-                                        const std::string& from, const std::string& to,
-                                        bool promiscuous) {
+namespace {
+
+engine::DirectionSetup sized_setup(const core::DirectionConfig& config,
+                                   std::uint64_t assumed_rate_bps, core::Nanos spin) {
   engine::DirectionSetup setup;
   setup.config = config;
   const BufferPlan plan = plan_buffers(config, assumed_rate_bps);
   setup.options.arena_bytes = plan.arena_bytes;
   setup.options.capacity_packets = plan.capacity_packets;
   setup.options.spin = spin;
+  return setup;
+}
+
+void add_reply_port(engine::DirectionSetup& setup, const std::string& from) {
+  if (!setup.config.mtu_icmp) return;
+  setup.reply = std::make_unique<engine::SocketEgress>(
+      io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
+}
+
+}  // namespace
+
+engine::DirectionSetup socket_direction(const core::DirectionConfig& config,
+                                        std::uint64_t assumed_rate_bps, core::Nanos spin,
+                                        const std::string& from, const std::string& to,
+                                        bool promiscuous) {
+  engine::DirectionSetup setup = sized_setup(config, assumed_rate_bps, spin);
   auto ingress = io::PacketSocket::open(from, io::PacketSocket::Role::receive);
   if (promiscuous) ingress.set_promiscuous();
   setup.ingress = std::make_unique<engine::SocketIngress>(std::move(ingress));
   setup.egress = std::make_unique<engine::SocketEgress>(
       io::PacketSocket::open(to, io::PacketSocket::Role::transmit));
-  if (config.mtu_icmp) {
-    setup.reply = std::make_unique<engine::SocketEgress>(
-        io::PacketSocket::open(from, io::PacketSocket::Role::transmit));
-  }
+  add_reply_port(setup, from);
   return setup;
+}
+
+std::pair<engine::DirectionSetup, engine::DirectionSetup> xsk_directions(
+    const core::DirectionConfig& a_to_b, const core::DirectionConfig& b_to_a,
+    std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b) {
+  std::shared_ptr<io::XskSocket> socket_a = io::XskSocket::open(a);
+  std::shared_ptr<io::XskSocket> socket_b = io::XskSocket::open(b);
+  engine::DirectionSetup forward = sized_setup(a_to_b, assumed_rate_bps, spin);
+  forward.ingress = std::make_unique<engine::XskIngress>(socket_a);
+  forward.egress = std::make_unique<engine::XskEgress>(socket_b);
+  // ICMP replies are rare: an AF_PACKET socket transmits fine beside the XDP program.
+  add_reply_port(forward, a);
+  engine::DirectionSetup backward = sized_setup(b_to_a, assumed_rate_bps, spin);
+  backward.ingress = std::make_unique<engine::XskIngress>(socket_b);
+  backward.egress = std::make_unique<engine::XskEgress>(socket_a);
+  add_reply_port(backward, b);
+  return {std::move(forward), std::move(backward)};
 }
 
 }  // namespace longhaul::lab

@@ -2,6 +2,7 @@
 // One lane direction whose ports are packet sockets, as run, labs and bridge all build it.
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/pipeline.hh"
 #include "core/time.hh"
@@ -18,5 +19,19 @@ engine::DirectionSetup socket_direction(const core::DirectionConfig& config,
                                         std::uint64_t assumed_rate_bps, core::Nanos spin,
                                         const std::string& from, const std::string& to,
                                         bool promiscuous = false);
+
+/// Which kind of socket a run's ports use (--port).
+enum class PortKind {
+  packet,  ///< AF_PACKET with virtio-net headers: keeps TSO/GSO, the default
+  xdp,     ///< AF_XDP copy mode: more packets per second, no segmentation or checksum offload
+};
+
+/// Both directions between interfaces `a` and `b` over AF_XDP: `a_to_b` reads `a` and writes
+/// `b`, `b_to_a` the other way; each interface gets one socket that the direction reading it and
+/// the direction writing it share. Call it in the interfaces' namespace, like socket_direction.
+/// Throws io::SystemError naming the call and the interface when XDP cannot attach.
+std::pair<engine::DirectionSetup, engine::DirectionSetup> xsk_directions(
+    const core::DirectionConfig& a_to_b, const core::DirectionConfig& b_to_a,
+    std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b);
 
 }  // namespace longhaul::lab

@@ -53,7 +53,7 @@ class RunGuard {
 };
 
 void build_links(const RunState& state, const io::Netns& command_ns, const io::Netns& emulator_ns,
-                 bool segmentation_offloads) {
+                 bool segmentation_offloads, PortKind port) {
   // Host side: lh-rN in the root namespace, its peer "far" in the emulator's.
   io::Netlink root = io::Netlink::open();
   root.create_veth(state.host_link(), kFarPort, emulator_ns.fd());
@@ -87,6 +87,14 @@ void build_links(const RunState& state, const io::Netns& command_ns, const io::N
     // segment in their own stack rather than hand over 64 KiB super-frames.
     io::set_segmentation_offloads(state.host_link(), false);
     io::run_in_netns(command_ns.fd(), [] { io::set_segmentation_offloads(kCommandLink, false); });
+  }
+  if (port == PortKind::xdp) {
+    // XDP hands the emulator finished wire frames only: a frame whose checksum the sender left
+    // to offload would arrive with the pseudo-header sum in place of its checksum (a TCP SYN
+    // then fails its checksum), so both senders fill in their checksums themselves. Switching
+    // transmit checksumming off also switches off TSO, which depends on it.
+    io::set_tx_checksum_offload(state.host_link(), false);
+    io::run_in_netns(command_ns.fd(), [] { io::set_tx_checksum_offload(kCommandLink, false); });
   }
 }
 
@@ -170,23 +178,31 @@ int run_session(const RunRequest& request) {
     io::Netns emulator_ns = io::Netns::create(state.emulator_netns());
     const bool offloads =
         !request.link.up.needs_wire_packets() && !request.link.down.needs_wire_packets();
-    build_links(state, command_ns, emulator_ns, offloads);
+    build_links(state, command_ns, emulator_ns, offloads, request.port);
     // Outages, schedules and traces count from the moment the link comes up.
     core::DirectionConfig up = request.link.up;
     core::DirectionConfig down = request.link.down;
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
-    lane = std::make_unique<engine::Lane>(
-        io::run_in_netns(emulator_ns.fd(),
-                         [&] {
-                           return socket_direction(up, request.assumed_rate_bps, request.spin,
-                                                   kNearPort, kFarPort);
-                         }),
-        io::run_in_netns(emulator_ns.fd(),
-                         [&] {
-                           return socket_direction(down, request.assumed_rate_bps, request.spin,
-                                                   kFarPort, kNearPort);
-                         }),
-        clock);
+    if (request.port == PortKind::xdp) {
+      auto [near_to_far, far_to_near] = io::run_in_netns(emulator_ns.fd(), [&] {
+        return xsk_directions(up, down, request.assumed_rate_bps, request.spin, kNearPort,
+                              kFarPort);
+      });
+      lane = std::make_unique<engine::Lane>(std::move(near_to_far), std::move(far_to_near), clock);
+    } else {
+      lane = std::make_unique<engine::Lane>(
+          io::run_in_netns(emulator_ns.fd(),
+                           [&] {
+                             return socket_direction(up, request.assumed_rate_bps, request.spin,
+                                                     kNearPort, kFarPort);
+                           }),
+          io::run_in_netns(emulator_ns.fd(),
+                           [&] {
+                             return socket_direction(down, request.assumed_rate_bps, request.spin,
+                                                     kFarPort, kNearPort);
+                           }),
+          clock);
+    }
     lane->start(request.placement);
 
     if (!request.quiet) {

@@ -13,6 +13,7 @@
 
 #include "core/time.hh"
 #include "engine/lane.hh"
+#include "lab/direction_setup.hh"
 #include "lab/link_options.hh"
 
 namespace longhaul::lab {
@@ -26,6 +27,7 @@ struct RunRequest {
   core::Nanos spin{std::chrono::microseconds(200)};
   engine::ThreadPlacement placement;                   ///< --cpus, --realtime
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing when --rate is not given
+  PortKind port = PortKind::packet;                    ///< --port
 };
 
 /// Exit codes of longhaul itself (the command's own status passes through otherwise).

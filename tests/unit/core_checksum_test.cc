@@ -58,6 +58,23 @@ TEST(Checksum, CompletedPartialChecksumIsWhatAReceiverVerifies) {
   }
 }
 
+TEST(Checksum, CompletesATcpSynLeftToOffload) {
+  // What --port xdp's egress finishes when a frame still carries NEEDS_CSUM: a TCP SYN (IPv4,
+  // 198.18.1.2:40000 -> 198.18.1.1:5201, 20-byte header, one odd payload byte), field at +16.
+  auto frame = bytes_of({0,    1, 2,   3,  4,    5,    6,    7,    8,    9,    10, 11, 0x08, 0x00,
+                         0x45, 0, 0,   41, 0,    0,    0x40, 0,    64,   6,    0,  0,  198,  18,
+                         1,    2, 198, 18, 1,    1,    0x9c, 0x40, 0x14, 0x51, 0,  0,  0,    1,
+                         0,    0, 0,   0,  0x50, 0x02, 0xfa, 0xf0, 0,    0,    0,  0,  'x'});
+  const std::size_t l4 = 34;
+  const auto pseudo_bytes = bytes_of({198, 18, 1, 2, 198, 18, 1, 1, 0, 6, 0, 21});
+  const std::uint32_t pseudo = ones_complement_sum(pseudo_bytes);
+  frame[l4 + 16] = static_cast<std::byte>(pseudo >> 8);
+  frame[l4 + 17] = static_cast<std::byte>(pseudo & 0xFF);
+  EXPECT_FALSE(receiver_accepts(frame, l4, pseudo));
+  ASSERT_TRUE(complete_partial_checksum(frame, static_cast<std::uint16_t>(l4), 16));
+  EXPECT_TRUE(receiver_accepts(frame, l4, pseudo));
+}
+
 TEST(Checksum, RejectsOffsetsOutsideTheFrame) {
   auto frame = bytes_of({1, 2, 3, 4});
   EXPECT_FALSE(complete_partial_checksum(frame, 4, 0));
