@@ -39,10 +39,10 @@ def test_ping_rtt_through_xdp_ports(longhaul, xdp_supported, tmp_path):
     assert ping["min"] >= 20 - 0.05, ping
 
 
-def test_tcp_completes_through_xdp_ports(longhaul, xdp_supported, iperf3_server):
+def test_tcp_fills_a_rate_limited_link_through_xdp_ports(longhaul, xdp_supported, iperf3_server):
     server = iperf3_server()
     result = longhaul.run(
-        "run", "-q", "--port", "xdp", "--rtt", "10ms", "--",
+        "run", "-q", "--port", "xdp", "--rtt", "10ms", "--rate", "200mbit", "--",
         "sh", "-c", f'exec iperf3 -c "$LONGHAUL_REMOTE" -p {server.port} -t 3 -J',
         timeout=60)
     assert result.returncode == 0, result.stderr + result.stdout
@@ -50,7 +50,10 @@ def test_tcp_completes_through_xdp_ports(longhaul, xdp_supported, iperf3_server)
     assert "error" not in report, report.get("error")
     received = report["end"]["sum_received"]
     print(f"--port xdp: TCP goodput {received['bits_per_second'] / 1e6:.1f} Mbit/s")
-    assert received["bytes"] > 0 and received["bits_per_second"] > 1e6, received
+    # TCP carries at most 1448/1538 of the rate (188 Mbit/s); slow start at 10 ms takes a
+    # fraction of a second of the 3. A stalled transmit ring (frames left unsent until the next
+    # arrival) showed up as 10-20 Mbit/s with retransmissions.
+    assert received["bits_per_second"] >= 0.75 * 188e6, received
 
 
 @pytest.mark.parametrize("flags, named", [
