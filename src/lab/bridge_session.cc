@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -285,13 +284,7 @@ int bridge_session(const BridgeRequest& request) {
                                  {"netns", request.netns},
                                  {"duration_s", seconds},
                                  {"lanes", json_lanes}};
-    if (*request.json_path == "-") {
-      std::cout << json.dump(2) << std::endl;
-    } else {
-      std::ofstream out(*request.json_path);
-      out << json.dump(2) << '\n';
-      if (!out) io::throw_errno("write", *request.json_path);
-    }
+    write_json_report(json, *request.json_path);
   }
   if (signal == SIGINT || signal == SIGTERM) return 0;
   return 128 + signal;

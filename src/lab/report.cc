@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iostream>
 #include <utility>
+
+#include "io/error.hh"
 
 namespace longhaul::lab {
 
@@ -192,6 +196,16 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
     }
   }
   return text;
+}
+
+void write_json_report(const nlohmann::json& report, const std::string& path) {
+  if (path == "-") {
+    std::cout << report.dump(2) << std::endl;
+    return;
+  }
+  std::ofstream out(path);
+  out << report.dump(2) << '\n';
+  if (!out) io::throw_errno("write", path);
 }
 
 }  // namespace longhaul::lab

@@ -23,4 +23,8 @@ nlohmann::json direction_model_json(const core::Pipeline& pipeline);
 /// Reads the stages' plain counters: call it once the lane has stopped.
 std::string counters_table(const engine::Lane& lane, bool detailed);
 
+/// Writes a run's or bridge's JSON report to `path` ("-" = standard output, after what the
+/// command printed). Throws SystemError naming the path when it cannot be written.
+void write_json_report(const nlohmann::json& report, const std::string& path);
+
 }  // namespace longhaul::lab

@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -266,13 +265,7 @@ int run_session(const RunRequest& request) {
       json["directions"][engine::direction_name(direction)]["models"] =
           direction_model_json(lane->worker(direction).pipeline());
     }
-    if (*request.json_path == "-") {
-      std::cout << json.dump(2) << std::endl;
-    } else {
-      std::ofstream out(*request.json_path);
-      out << json.dump(2) << '\n';
-      if (!out) io::throw_errno("write", *request.json_path);
-    }
+    write_json_report(json, *request.json_path);
   }
   if (signal_received != 0 && signal_received != SIGINT) return 128 + signal_received;
   return status;
