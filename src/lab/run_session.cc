@@ -247,6 +247,7 @@ int run_session(const RunRequest& request) {
     nlohmann::json json = {
         {"schema", kRunSchema},
         {"seed", request.link.seed},
+        {"port", request.port == PortKind::xdp ? "xdp" : "packet"},
         {"command", request.command},
         {"exit_status", status},
         {"duration_s", seconds},

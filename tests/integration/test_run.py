@@ -473,6 +473,7 @@ def test_json_counters_reconcile_after_lossy_transfer(longhaul, iperf3_server, t
     stats = read_json(json_path)
     assert stats["schema"]
     assert stats["seed"] == seed
+    assert stats["port"] == "packet"
     assert stats["exit_status"] == 0
     assert stats["command"] == argv
     for name in ("up", "down"):

@@ -27,9 +27,14 @@ def xdp_supported(longhaul):
 
 
 def test_ping_rtt_through_xdp_ports(longhaul, xdp_supported, tmp_path):
-    result = longhaul.run("run", "-q", "--port", "xdp", "--rtt", "20ms", "--",
+    report_path = tmp_path / "run.json"
+    result = longhaul.run("run", "-q", "--port", "xdp", "--rtt", "20ms", "--json",
+                          str(report_path), "--",
                           "sh", "-c", ping_script("LONGHAUL_REMOTE", 40, "0.05"), timeout=60)
     assert result.returncode == 0, result.stderr + result.stdout
+    report = json.loads(report_path.read_text())
+    assert report["port"] == "xdp", report
+    assert report["directions"]["up"]["reconciles"] and report["directions"]["down"]["reconciles"]
     ping = parse_ping(result.stdout)
     print(f"--port xdp, rtt 20 ms: ping {ping}")
     assert ping["received"] == ping["sent"] == 40
