@@ -12,7 +12,9 @@ Baselines and figures:
      346 ms RTT at a rate below it: goodput vs. what TCP can carry at that rate;
   3. ping RTT error at 50 ms RTT (median, p99) vs. the configured RTT, beside the
      direct veth pair's RTT (bench/icmp_ping.py: kernel receive stamps, ns);
-  4. release accuracy from the engine's own timestamps at about 50 % load;
+  4. release accuracy from the engine's own timestamps at about 50 % load,
+     beside the machine's floor: the lateness a thread per CPU that never
+     sleeps sees on the idle machine (bench/timer_floor.cc);
   5. engine alone (synthetic ports) packets per second;
   6. peak resident memory of the emulator vs. bytes in flight;
   7. lane scaling: N lanes of a lab, each its own site pair and cores, N
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import time
 
-BUILD = LONGHAUL = ENGINE_BENCH = PKTGEN = None  # set by use_build()
+BUILD = LONGHAUL = ENGINE_BENCH = PKTGEN = TIMER_FLOOR = None  # set by use_build()
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 NS_A, NS_B = "lhbench-a", "lhbench-b"
 SCALE_LAB = "lhbscale"  # + the lane count; lab names are at most 12 characters
@@ -40,11 +42,12 @@ IPERF_PORT = 5201  # inside namespaces the benchmark creates, so never in use
 
 def use_build(build):
     """Points the helpers at the binaries of one build directory."""
-    global BUILD, LONGHAUL, ENGINE_BENCH, PKTGEN
+    global BUILD, LONGHAUL, ENGINE_BENCH, PKTGEN, TIMER_FLOOR
     BUILD = build
     LONGHAUL = os.path.join(build, "longhaul")
     ENGINE_BENCH = os.path.join(build, "bench", "longhaul_engine_bench")
     PKTGEN = os.path.join(build, "bench", "longhaul_pktgen")
+    TIMER_FLOOR = os.path.join(build, "bench", "longhaul_timer_floor")
 
 
 def sh(*args, check=True, **kw):
@@ -413,6 +416,21 @@ def main():
                  f"{late['p50'] / 1000:.0f} / {late['p999'] / 1000:.0f} us",
                  "target 5 / 50 us", None))
     results["release_lateness_ns"] = late
+    # The baseline: what a thread that never sleeps sees on this machine with
+    # nothing else running (bench/timer_floor.cc), first on one CPU, then on all
+    # at once: a virtual machine whose host takes its vCPUs away when all of them
+    # are busy (as at 50 % load here) shows it as the difference.
+    first_cpu = min(os.sched_getaffinity(0))
+    one = json.loads(sh(TIMER_FLOOR, str(SECONDS), str(first_cpu)).stdout)["cpus"]
+    every = json.loads(sh(TIMER_FLOOR, str(SECONDS)).stdout)["cpus"]
+    for label, floor in ((f"one CPU busy (cpu {first_cpu})", one),
+                         (f"all {len(every)} CPUs busy, worst", every)):
+        worst = max(floor, key=lambda c: c["p999_ns"])
+        rows.append((f"  machine floor, {label} (p99 / p99.9)",
+                     f"{worst['p99_ns'] / 1000:.0f} / {worst['p999_ns'] / 1000:.0f} us",
+                     f"a spinning thread; gaps > 1 ms: "
+                     f"{sum(c['gaps_over_1ms'] for c in floor)} in {SECONDS} s", None))
+    results["timer_floor"] = {"one_cpu": one, "all_cpus": every}
 
     engine = json.loads(sh(ENGINE_BENCH, "--benchmark_format=json").stdout)
     for b in engine["benchmarks"]:

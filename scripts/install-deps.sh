@@ -17,6 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # run time and tests: real traffic through real namespaces
   iproute2 iputils-ping iperf3 procps kmod
+  ethtool               # tests switch checksum offload off on their own "switch" ends (--port xdp)
   gnuplot-nox           # `longhaul bench --plot` (SVG and PNG, no X11)
   python3 python3-pytest
   tshark                # tests read the pcap files `longhaul capture` writes

@@ -8,6 +8,7 @@
 #include "cli/commands.hh"
 #include "cli/link_flags.hh"
 #include "core/units.hh"
+#include "io/xsk_socket.hh"
 #include "lab/bridge_session.hh"
 #include "lab/capture_session.hh"
 #include "lab/topology_file.hh"
@@ -99,7 +100,8 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
       "the bridge runs. They should carry no addresses of this host. Runs in the foreground until\n"
       "Ctrl-C or SIGTERM (exit 0), then prints each lane's counters.\n\n"
       "When a direction needs wire-sized packets (loss, duplication, corruption, an AQM), GRO\n"
-      "and LRO are turned off on its receiving interface and restored at the end.\n\n"
+      "and LRO are turned off on its receiving interface and restored at the end (on both\n"
+      "interfaces with --port xdp, which needs LRO off).\n\n"
       "Example (a box with two NICs between two switches):\n"
       "  longhaul bridge --lane a=enp1s0f0,b=enp1s0f1 --rtt 120ms --rate 10gbit\n"
       "See docs/bridge.md.");
@@ -141,7 +143,7 @@ int BridgeCommand::execute() {
       const std::string name = option->get_name();
       if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
           name == "-q,--quiet" || name == "--json" || name == "--spin" || name == "--cpus" ||
-          name == "--realtime" || name == "-h,--help") {
+          name == "--realtime" || name == "--port" || name == "-h,--help") {
         continue;
       }
       throw UsageError(name + " cannot be combined with --topology: set it per lane in " +
@@ -171,6 +173,17 @@ int BridgeCommand::execute() {
   request.netns = netns_;
   request.spin = *spin;
   request.placement = thread_placement(engine_);
+  request.port = port_kind(engine_);
+  if (request.port == lab::PortKind::xdp) {
+    for (const auto& lane : request.lanes) {
+      if (const auto mtu = lab::mtu_beyond_xdp(lane.link ? *lane.link : request.link)) {
+        throw UsageError(fmt::format(
+            "mtu {} ({} <-> {}): --port xdp carries IP packets of at most {} bytes; use a "
+            "smaller mtu or --port packet",
+            *mtu, lane.a, lane.b, io::kXdpMaxMtu));
+      }
+    }
+  }
   request.detailed_stats = stats_;
   request.quiet = quiet_;
   if (!json_.empty()) request.json_path = json_;

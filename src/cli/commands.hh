@@ -28,7 +28,6 @@ class RunCommand {
   bool quiet_ = false;
   std::string json_;
   std::string spin_ = "200us";
-  std::string port_ = "packet";
   EngineFlags engine_;
 };
 

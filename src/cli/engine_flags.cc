@@ -13,6 +13,12 @@ void add_engine_flags(CLI::App* app, EngineFlags& flags) {
   app->add_flag("--realtime", flags.realtime,
                 "Run the engine's threads SCHED_FIFO (priority 50): fewer late releases when "
                 "other work competes for the same CPUs");
+  app->add_option("--port", flags.port,
+                  "Socket type of the emulator's ports: packet (AF_PACKET, default; carries TSO "
+                  "super-frames) or xdp (AF_XDP: more packets per second for small frames, but "
+                  "no super-frames, senders must fill in their own checksums, MTU at most 3506)")
+      ->type_name("packet|xdp")
+      ->check(CLI::IsMember({"packet", "xdp"}));
 }
 
 engine::ThreadPlacement thread_placement(const EngineFlags& flags) {
@@ -24,6 +30,10 @@ engine::ThreadPlacement thread_placement(const EngineFlags& flags) {
   }
   if (flags.realtime) placement.realtime_priority = 50;
   return placement;
+}
+
+lab::PortKind port_kind(const EngineFlags& flags) {
+  return flags.port == "xdp" ? lab::PortKind::xdp : lab::PortKind::packet;
 }
 
 }  // namespace longhaul::cli

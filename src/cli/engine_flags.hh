@@ -1,22 +1,27 @@
 #pragma once
-// Flags that place the engine's threads (--cpus, --realtime), shared by run, up and bridge.
+// Flags that shape the engine (--cpus, --realtime, --port), shared by run, up and bridge.
 #include <CLI/CLI.hpp>
 
 #include <string>
 
 #include "engine/lane.hh"
+#include "lab/direction_setup.hh"
 
 namespace longhaul::cli {
 
 struct EngineFlags {
   std::string cpus;
   bool realtime = false;
+  std::string port = "packet";
 };
 
-/// Declares --cpus and --realtime on `app`, storing into `flags`.
+/// Declares --cpus, --realtime and --port on `app`, storing into `flags`.
 void add_engine_flags(CLI::App* app, EngineFlags& flags);
 
 /// The placement the flags ask for; UsageError on a bad CPU list.
 engine::ThreadPlacement thread_placement(const EngineFlags& flags);
+
+/// The socket type --port names (the option's own check has already refused anything else).
+lab::PortKind port_kind(const EngineFlags& flags);
 
 }  // namespace longhaul::cli

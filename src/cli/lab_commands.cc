@@ -8,6 +8,7 @@
 #include "cli/commands.hh"
 #include "core/units.hh"
 #include "io/text_file.hh"
+#include "io/xsk_socket.hh"
 #include "lab/lab_session.hh"
 #include "lab/run_session.hh"
 #include "lab/run_state.hh"
@@ -72,6 +73,16 @@ int UpCommand::execute() {
   }
   const auto spin = core::parse_duration(spin_);
   if (!spin) throw UsageError("--spin: " + spin.error);
+  const lab::PortKind port = port_kind(engine_);
+  for (std::size_t l = 0; port == lab::PortKind::xdp && l < definition.lanes.size(); ++l) {
+    if (const auto mtu = lab::mtu_beyond_xdp(definition.lanes[l])) {
+      const auto& lane = definition.topology.lanes[l];
+      throw UsageError(fmt::format(
+          "{}:{}:{}: lane '{}': mtu {}: --port xdp carries IP packets of at most {} bytes; use "
+          "a smaller mtu or --port packet",
+          file_, lane.place.line, lane.place.column, lane.name, *mtu, io::kXdpMaxMtu));
+    }
+  }
   if (check_only_) {
     std::cout << fmt::format("{}: lab '{}' is valid: {} sites, {} switches, {} lanes\n", file_,
                              definition.topology.name, definition.topology.sites.size(),
@@ -88,6 +99,7 @@ int UpCommand::execute() {
   request.lab = std::move(definition);
   request.spin = *spin;
   request.placement = thread_placement(engine_);
+  request.port = port;
   const lab::LabState state = lab::lab_up(request);
   if (!quiet_) {
     std::cout << lab::lab_status_text(state)

@@ -41,12 +41,6 @@ RunCommand::RunCommand(CLI::App& app) {
                 "Busy-poll this long before each release for timing accuracy (default 200us; 0 "
                 "saves CPU)")
       ->type_name("DURATION");
-  c->add_option("--port", port_,
-                "Socket type of the emulator's ports: packet (AF_PACKET, default; keeps TSO) or "
-                "xdp (AF_XDP: more packets per second for small frames, but no TSO and the "
-                "endpoints' transmit checksum offload is switched off; MTU at most 3506)")
-      ->type_name("packet|xdp")
-      ->check(CLI::IsMember({"packet", "xdp"}));
   c->add_option("command", argv_, "The command and its arguments, after --; default $SHELL");
   c->positionals_at_end();
 }
@@ -59,17 +53,13 @@ int RunCommand::execute() {
   auto spin = core::parse_duration(spin_);
   if (!spin) throw UsageError("--spin: " + spin.error);
   lab::RunRequest request;
-  if (port_ == "xdp") {
-    request.port = lab::PortKind::xdp;
-    // A veth with an XDP program attached takes frames up to one page: larger packets could
-    // never cross the link, so such an MTU is a contradiction, not a limit to emulate.
-    for (const auto* config : {&link->up, &link->down}) {
-      if (config->mtu_bytes > io::kXdpMaxMtu) {
-        throw UsageError(fmt::format(
-            "--mtu {}: --port xdp carries IP packets of at most {} bytes (a veth's limit with "
-            "XDP attached); use a smaller --mtu or --port packet",
-            config->mtu_bytes, io::kXdpMaxMtu));
-      }
+  request.port = port_kind(engine_);
+  if (request.port == lab::PortKind::xdp) {
+    if (const auto mtu = lab::mtu_beyond_xdp(*link)) {
+      throw UsageError(fmt::format(
+          "--mtu {}: --port xdp carries IP packets of at most {} bytes (a veth's limit with "
+          "XDP attached); use a smaller --mtu or --port packet",
+          *mtu, io::kXdpMaxMtu));
     }
   }
   request.link = *link;

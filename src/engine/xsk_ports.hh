@@ -4,16 +4,22 @@
 // uses only its own side of it.
 #include <array>
 #include <memory>
+#include <optional>
 
 #include "engine/port.hh"
 #include "engine/socket_ports.hh"
+#include "io/packet_socket.hh"
 #include "io/xsk_socket.hh"
 
 namespace longhaul::engine {
 
 class XskIngress final : public IngressPort {
  public:
-  explicit XskIngress(std::shared_ptr<io::XskSocket> socket) : socket_(std::move(socket)) {}
+  /// `promiscuity`, when given, is a packet socket holding the interface in promiscuous mode for
+  /// as long as this port exists (appliance mode).
+  explicit XskIngress(std::shared_ptr<io::XskSocket> socket,
+                      std::optional<io::PacketSocket> promiscuity = std::nullopt)
+      : socket_(std::move(socket)), promiscuity_(std::move(promiscuity)) {}
   /// Frames arrive without offload state (XDP sees finished wire frames) and without a kernel
   /// stamp: the header is all zeros and `arrived` is 0.
   std::size_t receive(std::span<RxSlot> slots) noexcept override;
@@ -24,6 +30,7 @@ class XskIngress final : public IngressPort {
 
  private:
   std::shared_ptr<io::XskSocket> socket_;
+  std::optional<io::PacketSocket> promiscuity_;
   std::array<io::XskSocket::Frame, kMaxBatch> frames_{};
 };
 

@@ -19,6 +19,7 @@
 #include "io/netlink.hh"
 #include "io/netns.hh"
 #include "io/packet_socket.hh"
+#include "io/xsk_socket.hh"
 #include "lab/direction_setup.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
@@ -187,6 +188,15 @@ int bridge_session(const BridgeRequest& request) {
     const auto& lane = request.lanes[l];
     infos.push_back({check_interface(place, lane.a), check_interface(place, lane.b),
                      lane.link ? *lane.link : lane_link(request.link, l)});
+    for (const auto& [ifname, mtu] :
+         {std::pair{lane.a, infos.back().mtu_a}, std::pair{lane.b, infos.back().mtu_b}}) {
+      if (request.port == PortKind::xdp && mtu > io::kXdpMaxMtu) {
+        throw EnvironmentError(fmt::format(
+            "interface {}{} has MTU {}: --port xdp takes frames of at most {} bytes of IP; lower "
+            "it (ip link set {} mtu {}) or use --port packet",
+            ifname, place.describe(), mtu, io::kXdpMaxMtu, ifname, io::kXdpMaxMtu));
+      }
+    }
   }
 
   // Declared before the lanes so it outlives their sockets: coalescing comes back last.
@@ -200,8 +210,10 @@ int bridge_session(const BridgeRequest& request) {
     // Random per-packet stages need wire-sized frames: the receiving interface must not merge
     // them (GRO in the kernel, LRO in the NIC). Otherwise super-frames are fine: the engine
     // accounts them per wire packet, and coalescing saves CPU at 10 Gbit/s.
-    for (const auto& [ifname, needs] : {std::pair{&lane.a, up.needs_wire_packets()},
-                                        std::pair{&lane.b, down.needs_wire_packets()}}) {
+    // XDP cannot take LRO's merged frames (drivers refuse to attach while it is on).
+    const bool xdp = request.port == PortKind::xdp;
+    for (const auto& [ifname, needs] : {std::pair{&lane.a, xdp || up.needs_wire_packets()},
+                                        std::pair{&lane.b, xdp || down.needs_wire_packets()}}) {
       if (!needs) continue;
       const io::ReceiveCoalescing previous =
           place.run([&] { return io::receive_coalescing(*ifname); });
@@ -210,23 +222,32 @@ int bridge_session(const BridgeRequest& request) {
       place.run([&] { io::set_receive_coalescing(*ifname, {}); });
     }
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
-    lanes.push_back(std::make_unique<engine::Lane>(
-        // Frames between the two sides are addressed to their MACs, not ours: promiscuous.
-        place.run([&] {
-          return socket_direction(up, request.assumed_rate_bps, request.spin, lane.a, lane.b, true);
-        }),
-        place.run([&] {
-          return socket_direction(down, request.assumed_rate_bps, request.spin, lane.b, lane.a,
-                                  true);
-        }),
-        clock));
+    // Frames between the two sides are addressed to their MACs, not ours: promiscuous.
+    if (xdp) {
+      auto [a_to_b, b_to_a] = place.run([&] {
+        return xsk_directions(up, down, request.assumed_rate_bps, request.spin, lane.a, lane.b,
+                              true);
+      });
+      lanes.push_back(std::make_unique<engine::Lane>(std::move(a_to_b), std::move(b_to_a), clock));
+      continue;
+    }
+    lanes.push_back(std::make_unique<engine::Lane>(place.run([&] {
+      return socket_direction(up, request.assumed_rate_bps, request.spin, lane.a, lane.b, true);
+    }),
+                                                   place.run([&] {
+                                                     return socket_direction(
+                                                         down, request.assumed_rate_bps,
+                                                         request.spin, lane.b, lane.a, true);
+                                                   }),
+                                                   clock));
   }
   for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(request.placement, 2 * l);
   const auto started = std::chrono::steady_clock::now();
 
   if (!request.quiet) {
-    std::string text = fmt::format("longhaul: bridging{} (seed {}); Ctrl-C stops\n",
-                                   place.describe(), request.link.seed);
+    std::string text =
+        fmt::format("longhaul: bridging{} (seed {}{}); Ctrl-C stops\n", place.describe(),
+                    request.link.seed, request.port == PortKind::xdp ? ", AF_XDP ports" : "");
     for (std::size_t l = 0; l < request.lanes.size(); ++l) {
       const auto& lane = request.lanes[l];
       text += fmt::format(
@@ -279,11 +300,9 @@ int bridge_session(const BridgeRequest& request) {
                               {"down", direction_config_json(infos[l].link.down)}}},
                             {"directions", directions}});
     }
-    const nlohmann::json json = {{"schema", kBridgeSchema},
-                                 {"seed", request.link.seed},
-                                 {"netns", request.netns},
-                                 {"duration_s", seconds},
-                                 {"lanes", json_lanes}};
+    const nlohmann::json json = {{"schema", kBridgeSchema}, {"seed", request.link.seed},
+                                 {"netns", request.netns},  {"port", port_name(request.port)},
+                                 {"duration_s", seconds},   {"lanes", json_lanes}};
     write_json_report(json, *request.json_path);
   }
   if (signal == SIGINT || signal == SIGTERM) return 0;

@@ -6,6 +6,10 @@
 //   ==wire== switch 2
 //                     IF_A <--AF_PACKET tx--               [down: b -> a] <--AF_PACKET rx--  IF_B
 //
+// With --port xdp the sockets are AF_XDP (copy mode, native XDP where the driver has it), which
+// forward small frames at a higher rate; the interfaces' MTU must then be at most 3506 and LRO is
+// switched off (XDP cannot take merged frames).
+//
 // Nothing is created: the interfaces exist (in the current namespace or --netns NAME). What is
 // changed is put back when the bridge stops, however it stops: promiscuous mode belongs to the
 // receive sockets (the kernel undoes it when they close), and receive coalescing (GRO/LRO) that
@@ -19,6 +23,7 @@
 #include "core/time.hh"
 #include "core/units.hh"
 #include "engine/lane.hh"
+#include "lab/direction_setup.hh"
 #include "lab/link_options.hh"
 
 namespace longhaul::lab {
@@ -47,6 +52,7 @@ struct BridgeRequest {
   std::string netns;  ///< where the interfaces are; empty: longhaul's own namespace
   core::Nanos spin{std::chrono::microseconds(200)};
   engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
+  PortKind port = PortKind::packet;   ///< --port: AF_PACKET or AF_XDP sockets on the interfaces
   bool detailed_stats = false;
   bool quiet = false;
   std::optional<std::string> json_path;                ///< "-" = stdout

@@ -43,18 +43,34 @@ engine::DirectionSetup socket_direction(const core::DirectionConfig& config,
   return setup;
 }
 
+std::optional<std::uint32_t> mtu_beyond_xdp(const LinkSpec& link) {
+  for (const auto* config : {&link.up, &link.down}) {
+    if (config->mtu_bytes > io::kXdpMaxMtu) return config->mtu_bytes;
+  }
+  return std::nullopt;
+}
+
 std::pair<engine::DirectionSetup, engine::DirectionSetup> xsk_directions(
     const core::DirectionConfig& a_to_b, const core::DirectionConfig& b_to_a,
-    std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b) {
+    std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b,
+    bool promiscuous) {
+  // A NIC filters by destination MAC before XDP sees a frame; a packet socket that receives
+  // nothing holds promiscuous mode, and the kernel drops it when the socket closes.
+  const auto promiscuity = [&](const std::string& ifname) -> std::optional<io::PacketSocket> {
+    if (!promiscuous) return std::nullopt;
+    auto holder = io::PacketSocket::open(ifname, io::PacketSocket::Role::transmit);
+    holder.set_promiscuous();
+    return holder;
+  };
   std::shared_ptr<io::XskSocket> socket_a = io::XskSocket::open(a);
   std::shared_ptr<io::XskSocket> socket_b = io::XskSocket::open(b);
   engine::DirectionSetup forward = sized_setup(a_to_b, assumed_rate_bps, spin);
-  forward.ingress = std::make_unique<engine::XskIngress>(socket_a);
+  forward.ingress = std::make_unique<engine::XskIngress>(socket_a, promiscuity(a));
   forward.egress = std::make_unique<engine::XskEgress>(socket_b);
   // ICMP replies are rare: an AF_PACKET socket transmits fine beside the XDP program.
   add_reply_port(forward, a);
   engine::DirectionSetup backward = sized_setup(b_to_a, assumed_rate_bps, spin);
-  backward.ingress = std::make_unique<engine::XskIngress>(socket_b);
+  backward.ingress = std::make_unique<engine::XskIngress>(socket_b, promiscuity(b));
   backward.egress = std::make_unique<engine::XskEgress>(socket_a);
   add_reply_port(backward, b);
   return {std::move(forward), std::move(backward)};

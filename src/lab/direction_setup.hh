@@ -1,12 +1,14 @@
 #pragma once
 // One lane direction whose ports are packet sockets, as run, labs and bridge all build it.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "core/pipeline.hh"
 #include "core/time.hh"
 #include "engine/lane.hh"
+#include "lab/link_options.hh"
 
 namespace longhaul::lab {
 
@@ -26,12 +28,25 @@ enum class PortKind {
   xdp,     ///< AF_XDP copy mode: more packets per second, no segmentation or checksum offload
 };
 
+/// "packet" or "xdp", as --port spells it and the JSON reports say it.
+inline const char* port_name(PortKind kind) {
+  return kind == PortKind::xdp ? "xdp" : "packet";
+}
+
+/// An emulated MTU (--mtu, a lane's mtu) above what an AF_XDP port carries (io::kXdpMaxMtu: a
+/// veth with XDP attached takes frames up to one page), if either direction of `link` has one.
+/// Such an MTU is a contradiction, not a limit to emulate: larger packets could never cross.
+std::optional<std::uint32_t> mtu_beyond_xdp(const LinkSpec& link);
+
 /// Both directions between interfaces `a` and `b` over AF_XDP: `a_to_b` reads `a` and writes
 /// `b`, `b_to_a` the other way; each interface gets one socket that the direction reading it and
 /// the direction writing it share. Call it in the interfaces' namespace, like socket_direction.
+/// `promiscuous`: both interfaces receive frames addressed to other MACs while the ports exist
+/// (appliance mode on NICs; a veth passes every frame to XDP anyway).
 /// Throws io::SystemError naming the call and the interface when XDP cannot attach.
 std::pair<engine::DirectionSetup, engine::DirectionSetup> xsk_directions(
     const core::DirectionConfig& a_to_b, const core::DirectionConfig& b_to_a,
-    std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b);
+    std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b,
+    bool promiscuous = false);
 
 }  // namespace longhaul::lab

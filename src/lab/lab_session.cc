@@ -141,7 +141,7 @@ void write_hosts_file(const std::string& netns, const core::SitePlan& site,
 }
 
 /// Everything but the engine: namespaces, links, switches, addresses, routes, settings.
-void build_lab(const core::LabPlan& plan, const LabDefinition& lab) {
+void build_lab(const core::LabPlan& plan, const LabDefinition& lab, PortKind port) {
   io::Netns emulator = io::Netns::create(emulator_netns(plan.name));
   emulator.release();  // the state file and tear_down_lab own it from here
   io::run_in_netns(emulator.fd(), [] {
@@ -182,30 +182,34 @@ void build_lab(const core::LabPlan& plan, const LabDefinition& lab) {
   for (std::size_t l = 0; l < plan.lanes.size(); ++l) {
     const auto& lane = plan.lanes[l];
     for (const auto& [end, which] : {std::pair{&lane.a, 'a'}, std::pair{&lane.b, 'b'}}) {
-      const std::string port = engine_port(l, which);
+      const std::string engine_end = engine_port(l, which);
       if (end->is_site) {
         const auto& site = plan.sites[end->index];
-        emu.create_veth(port, site.interfaces[end->interface].ifname, sites[end->index].fd());
+        emu.create_veth(engine_end, site.interfaces[end->interface].ifname, sites[end->index].fd());
       } else {
-        emu.create_veth(port, switch_port(l, which));
+        emu.create_veth(engine_end, switch_port(l, which));
         emu.set_master(switch_port(l, which), switch_bridge(end->index));
         emu.set_link_up(switch_port(l, which));
       }
-      emu.set_link_up(port);
+      emu.set_link_up(engine_end);
     }
     // Random per-packet decisions need wire-sized frames: the sender into each engine port
-    // segments in its own stack instead of handing over 64 KiB super-frames.
+    // segments in its own stack instead of handing over 64 KiB super-frames. AF_XDP ports take
+    // finished frames only: the sender fills in its checksums (which also ends its TSO), since
+    // XDP loses the "checksum still to be filled in" state.
     const auto& link = lab.lanes[l];
     for (const auto& [end, needs] : {std::pair{&lane.a, link.up.needs_wire_packets()},
                                      std::pair{&lane.b, link.down.needs_wire_packets()}}) {
-      if (!needs) continue;
+      const auto adjust = [&, needs = needs](const std::string& ifname) {
+        if (needs) io::set_segmentation_offloads(ifname, false);
+        if (port == PortKind::xdp) io::set_tx_checksum_offload(ifname, false);
+      };
       if (end->is_site) {
         const std::string ifname = plan.sites[end->index].interfaces[end->interface].ifname;
-        io::run_in_netns(sites[end->index].fd(),
-                         [&] { io::set_segmentation_offloads(ifname, false); });
+        io::run_in_netns(sites[end->index].fd(), [&] { adjust(ifname); });
       } else {
         const std::string ifname = switch_port(l, end == &lane.a ? 'a' : 'b');
-        io::run_in_netns(emulator.fd(), [&] { io::set_segmentation_offloads(ifname, false); });
+        io::run_in_netns(emulator.fd(), [&] { adjust(ifname); });
       }
     }
   }
@@ -266,7 +270,8 @@ void write_atomically(const std::string& path, const std::string& text) {
 
 /// The engine process: runs every lane until told to stop, then removes the lab. Never returns.
 [[noreturn]] void run_engine(LabState state, const LabDefinition& lab, core::Nanos spin,
-                             const engine::ThreadPlacement& placement, int ready_fd) {
+                             const engine::ThreadPlacement& placement, PortKind port,
+                             int ready_fd) {
   ::setsid();
   ::prctl(PR_SET_NAME, "longhaul-lab", 0, 0, 0);
   // Detach from the terminal: the log keeps what the engine has to say.
@@ -288,6 +293,15 @@ void write_atomically(const std::string& path, const std::string& text) {
       core::DirectionConfig down = lab.lanes[l].down;
       // Outage schedules count from the moment the lab comes up.
       up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
+      if (port == PortKind::xdp) {
+        auto [a_to_b, b_to_a] = io::run_in_netns(emulator.fd(), [&] {
+          return xsk_directions(up, down, kLabAssumedRateBps, spin, engine_port(l, 'a'),
+                                engine_port(l, 'b'));
+        });
+        lanes.push_back(
+            std::make_unique<engine::Lane>(std::move(a_to_b), std::move(b_to_a), clock));
+        continue;
+      }
       lanes.push_back(std::make_unique<engine::Lane>(
           io::run_in_netns(emulator.fd(),
                            [&] {
@@ -353,7 +367,7 @@ LabState lab_up(const UpRequest& request) {
   if (!plan) throw TopologyError(lab.path + ": " + plan.error.message);
   guard.state().description = describe_lab(*plan, lab);
   save_lab(guard.state());
-  build_lab(*plan, lab);
+  build_lab(*plan, lab, request.port);
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) io::throw_errno("pipe2", "lab engine status pipe");
@@ -365,7 +379,8 @@ LabState lab_up(const UpRequest& request) {
   if (pid < 0) io::throw_errno("fork", "lab engine");
   if (pid == 0) {
     read_end.reset();
-    run_engine(guard.state(), lab, request.spin, request.placement, write_end.release());
+    run_engine(guard.state(), lab, request.spin, request.placement, request.port,
+               write_end.release());
   }
   write_end.reset();
   std::string reply;

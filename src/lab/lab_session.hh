@@ -16,6 +16,7 @@
 
 #include "core/time.hh"
 #include "engine/lane.hh"
+#include "lab/direction_setup.hh"
 #include "lab/lab_state.hh"
 #include "lab/topology_file.hh"
 
@@ -25,6 +26,7 @@ struct UpRequest {
   LabDefinition lab;
   core::Nanos spin{std::chrono::microseconds(200)};
   engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
+  PortKind port = PortKind::packet;   ///< --port: the engine ports' socket type
 };
 
 /// Builds the lab and starts its engine process; returns once traffic flows (the engine runs

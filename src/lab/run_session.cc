@@ -247,7 +247,7 @@ int run_session(const RunRequest& request) {
     nlohmann::json json = {
         {"schema", kRunSchema},
         {"seed", request.link.seed},
-        {"port", request.port == PortKind::xdp ? "xdp" : "packet"},
+        {"port", port_name(request.port)},
         {"command", request.command},
         {"exit_status", status},
         {"duration_s", seconds},

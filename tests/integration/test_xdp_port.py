@@ -1,4 +1,5 @@
-"""Integration tests of `longhaul run --port xdp` (AF_XDP ports; root, real namespaces, traffic).
+"""Integration tests of `--port xdp` (AF_XDP ports) in `longhaul run`, `longhaul bridge` and
+`longhaul up` (root, real namespaces, traffic).
 
 The tests skip, saying why, only when the kernel cannot attach XDP to a veth at all (the run
 fails at xsk_socket__create with "Operation not supported" or "Invalid argument", e.g. a
@@ -9,9 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
+import subprocess
 
 import pytest
 
+from conftest import base_env, wait_until
+from test_capture_bridge import (PING_SUMMARY, in_switch, promiscuity, start_bridge,  # noqa: F401
+                                 stop_bridge, switches)
+from test_labs import LAB_STATE, labs, star, write_topology  # noqa: F401 (fixture)
 from test_run import assert_nothing_left, parse_ping, ping_script
 
 UNSUPPORTED = re.compile(r"xsk_socket__create.*(Operation not supported|Invalid argument|"
@@ -70,3 +77,91 @@ def test_port_usage_errors_exit_2_naming_the_flag(longhaul, flags, named):
     assert result.returncode == 2, result.stderr
     assert named in result.stderr, result.stderr
     assert_nothing_left()
+
+
+# Appliance mode: `longhaul bridge --port xdp` between two "switch" namespaces
+# --------------------------------------------------------------------------
+
+def test_bridge_over_xdp_ports_delays_carries_tcp_and_restores_promiscuity(
+        longhaul, xdp_supported, switches, tmp_path):
+    # XDP hands the emulator finished frames, so the senders must fill in their checksums, as
+    # a NIC does for a host on a real wire; a veth leaves them to offload unless told not to.
+    for side in ("a", "b"):
+        off = in_switch(side, "ethtool", "-K", "eth0", "tx", "off")
+        assert off.returncode == 0, off.stderr
+    bridge = start_bridge(longhaul, "--port", "xdp", "--rtt", "20ms", "--rate", "100mbit",
+                          "--json", str(tmp_path / "bridge.json"))
+    assert "AF_XDP ports" in bridge.stderr(), bridge.stderr()
+    # The packet sockets that hold promiscuous mode for the XSKs.
+    assert promiscuity("lh-bra") == 1 and promiscuity("lh-brb") == 1
+    in_switch("a", "ping", "-c", "2", "-i", "0.05", "-W", "3", "198.18.250.2")  # ARP
+    result = in_switch("a", "ping", "-c", "20", "-i", "0.05", "-W", "2", "198.18.250.2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = PING_SUMMARY.search(result.stdout)
+    assert match and int(match["received"]) == 20, result.stdout
+    times = [float(t) for t in re.findall(r"time=([\d.]+) ms", result.stdout)]
+    # No kernel receive stamp with AF_XDP: a wake-up more than the AF_PACKET bridge allows.
+    assert min(times) >= 20.0 and statistics.median(times) <= 21.5, result.stdout
+    server = subprocess.Popen(["ip", "netns", "exec", "lh-sw2", "iperf3", "-s", "-p", "5312"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=base_env())
+    try:
+        wait_until(lambda: "5312" in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
+                   what="the iperf3 server to listen")
+        run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5312", "-t", "3", "-J")
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert run.returncode == 0, run.stdout + run.stderr
+    goodput = json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+    print(f"bridge --port xdp at 100 Mbit/s: TCP goodput {goodput / 1e6:.1f} Mbit/s")
+    # A bad checksum anywhere would stall the connection, not slow it: 75 % of the 94 Mbit/s
+    # TCP carries at 100 Mbit/s leaves room for slow start at 20 ms.
+    assert 0.75 * 94e6 <= goodput <= 100e6, goodput
+    stop_bridge(bridge)
+    assert promiscuity("lh-bra") == 0 and promiscuity("lh-brb") == 0
+    report = json.loads((tmp_path / "bridge.json").read_text())
+    assert report["port"] == "xdp", report
+    for direction in ("up", "down"):
+        assert report["lanes"][0]["directions"][direction]["reconciles"], report
+
+
+def test_bridge_over_xdp_ports_refuses_an_mtu_it_cannot_carry(longhaul, switches):
+    subprocess.run(["ip", "link", "set", "lh-brb", "mtu", "9000"], check=True, timeout=10)
+    result = longhaul.run("bridge", "--port", "xdp", "--lane", "a=lh-bra,b=lh-brb")
+    assert result.returncode == 3, result.stderr
+    assert "lh-brb" in result.stderr and "MTU 9000" in result.stderr, result.stderr
+    assert "ip link set lh-brb mtu 3506" in result.stderr, result.stderr
+    assert promiscuity("lh-bra") == 0 and promiscuity("lh-brb") == 0
+
+
+# Labs: `longhaul up --port xdp`
+# --------------------------------------------------------------------------
+
+def test_lab_over_xdp_ports_adds_lane_delays_and_carries_tcp_across_the_hub(
+        labs, xdp_supported, tmp_path):
+    """Site to site crosses two lanes and the hub switch, each lane on AF_XDP ports."""
+    lab = labs(write_topology(tmp_path, star("xdplab", {
+        "east": 'rtt = "6ms"', "west": 'rtt = "10ms"\nrate = "100mbit"'})), "--port", "xdp")
+    ping = lab.ping("east", "west", count=20)
+    # No kernel receive stamp with AF_XDP: each of the four lane crossings may add a wake-up.
+    assert 16.0 <= ping["min"] + 0.05 and ping["median"] <= 17.5, ping
+    server = lab.longhaul.start("exec", "--lab", lab.name, "west", "--",
+                                "iperf3", "-s", "-1", "-p", "5303")
+    wait_until(lambda: lab.exec("west", "sh", "-c", "ss -ltn | grep -q :5303").returncode == 0,
+               timeout=10, what="the iperf3 server to listen")
+    run = lab.exec("east", "iperf3", "-c", "west", "-p", "5303", "-t", "3", "-J")
+    assert run.returncode == 0, run.stdout + run.stderr
+    server.wait(timeout=10)
+    goodput = json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+    print(f"lab --port xdp, 100 Mbit/s lane: TCP goodput {goodput / 1e6:.1f} Mbit/s")
+    # Checksums the senders left to offload would stall the connection, not slow it.
+    assert 0.75 * 94e6 <= goodput <= 100e6, goodput
+
+
+def test_lab_over_xdp_ports_refuses_an_mtu_it_cannot_carry(longhaul, tmp_path):
+    path = write_topology(tmp_path, star("xdpmtu", {"east": 'mtu = "9000B"', "west": ""}))
+    result = longhaul.run("up", str(path), "--port", "xdp")
+    assert result.returncode == 2, result.stderr
+    assert "lane" in result.stderr and "mtu 9000" in result.stderr, result.stderr
+    assert not (LAB_STATE / "xdpmtu.json").exists()
