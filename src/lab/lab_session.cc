@@ -366,6 +366,7 @@ LabState lab_up(const UpRequest& request) {
   const auto plan = core::plan_lab(lab.topology, guard.state().slot);
   if (!plan) throw TopologyError(lab.path + ": " + plan.error.message);
   guard.state().description = describe_lab(*plan, lab);
+  guard.state().description["port"] = port_name(request.port);
   save_lab(guard.state());
   build_lab(*plan, lab, request.port);
 
@@ -487,6 +488,7 @@ std::string lab_status_text(const LabState& state) {
   if (json.contains("counters")) {
     text += fmt::format(", up {:.0f} s", json["counters"].value("uptime_s", 0.0));
   }
+  if (lab.value("port", "packet") == port_name(PortKind::xdp)) text += ", AF_XDP ports";
   text += "\n\nsite            interface  address          address (IPv6)          lane\n";
   for (const auto& site : lab.at("sites")) {
     bool first = true;

@@ -143,6 +143,9 @@ def test_lab_over_xdp_ports_adds_lane_delays_and_carries_tcp_across_the_hub(
     """Site to site crosses two lanes and the hub switch, each lane on AF_XDP ports."""
     lab = labs(write_topology(tmp_path, star("xdplab", {
         "east": 'rtt = "6ms"', "west": 'rtt = "10ms"\nrate = "100mbit"'})), "--port", "xdp")
+    status = lab.status()
+    assert status["lab"]["port"] == "xdp", status
+    assert "AF_XDP ports" in lab.longhaul.run("status", lab.name).stdout
     ping = lab.ping("east", "west", count=20)
     # No kernel receive stamp with AF_XDP: each of the four lane crossings may add a wake-up.
     assert 16.0 <= ping["min"] + 0.05 and ping["median"] <= 17.5, ping
