@@ -213,20 +213,42 @@ def stop_bridge(bridge) -> str:
     return bridge.stderr()
 
 
+def bridged_ping_times(count: int = 20) -> list[float]:
+    """RTTs in ms of `count` pings from switch a to switch b across the bridge (after ARP)."""
+    in_switch("a", "ping", "-c", "2", "-i", "0.05", "-W", "3", "198.18.250.2")  # ARP
+    result = in_switch("a", "ping", "-c", str(count), "-i", "0.05", "-W", "2", "198.18.250.2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    match = PING_SUMMARY.search(result.stdout)
+    assert match and int(match["received"]) == count, result.stdout
+    return [float(t) for t in re.findall(r"time=([\d.]+) ms", result.stdout)]
+
+
+def bridged_goodput(port: int, *extra: str) -> float:
+    """Bits per second of a 3 s iperf3 run from switch a to a server in switch b."""
+    server = subprocess.Popen(["ip", "netns", "exec", "lh-sw2", "iperf3", "-s", "-1", "-p",
+                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=base_env())
+    try:
+        wait_until(lambda: str(port) in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
+                   what="the iperf3 server to listen")
+        run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", str(port), "-t", "3", "-J",
+                        *extra)
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+
+
 def test_bridge_delays_both_directions_and_restores_promiscuity(longhaul, switches, tmp_path):
     bridge = start_bridge(longhaul, "--rtt", "20ms", "--json", str(tmp_path / "bridge.json"))
     assert promiscuity("lh-bra") == 1 and promiscuity("lh-brb") == 1
-    in_switch("a", "ping", "-c", "2", "-i", "0.05", "-W", "3", "198.18.250.2")  # ARP
-    result = in_switch("a", "ping", "-c", "20", "-i", "0.05", "-W", "2", "198.18.250.2")
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = PING_SUMMARY.search(result.stdout)
-    assert match and int(match["received"]) == 20, result.stdout
     # 10 ms each way, never less; the veths and the engine add tens of microseconds. The median,
     # not the mean: on a loaded 2-core VM a few late wake-ups (the engine's "late p99") would
     # move the mean by more than the emulator's own error.
-    times = [float(t) for t in re.findall(r"time=([\d.]+) ms", result.stdout)]
-    assert min(times) >= 20.0, result.stdout
-    assert statistics.median(times) <= 21.0, result.stdout
+    times = bridged_ping_times()
+    assert min(times) >= 20.0, times
+    assert statistics.median(times) <= 21.0, times
     summary = stop_bridge(bridge)
     assert "bridge stopped" in summary and "up" in summary and "down" in summary, summary
     # The kernel dropped the promiscuous memberships with the sockets.
@@ -242,21 +264,7 @@ def test_bridge_delays_both_directions_and_restores_promiscuity(longhaul, switch
 def test_bridge_asymmetric_rates(longhaul, switches):
     bridge = start_bridge(longhaul, "--rate-up", "20mbit", "--rate-down", "60mbit", "--rtt",
                           "4ms")
-    server = subprocess.Popen(["ip", "netns", "exec", "lh-sw2", "iperf3", "-s", "-p", "5311"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env=base_env())
-    try:
-        wait_until(lambda: "5311" in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
-                   what="the iperf3 server to listen")
-        rates = {}
-        for direction, extra in (("up", []), ("down", ["-R"])):
-            run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5311", "-t", "3", "-J",
-                            *extra)
-            assert run.returncode == 0, run.stdout + run.stderr
-            rates[direction] = json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
-    finally:
-        server.kill()
-        server.wait(timeout=10)
+    rates = {"up": bridged_goodput(5311), "down": bridged_goodput(5311, "-R")}
     stop_bridge(bridge)
     # Goodput below the wire rate (headers, slow start); never above it.
     assert 0.75 * 20e6 <= rates["up"] <= 20e6, rates

@@ -74,6 +74,22 @@ class Lab:
             summary["received"] else float("inf")
         return summary
 
+    def iperf3_server(self, site: str, port: int):
+        """A one-shot iperf3 server in `site`, listening when this returns."""
+        server = self.longhaul.start("exec", "--lab", self.name, site, "--",
+                                     "iperf3", "-s", "-1", "-p", str(port))
+        wait_until(lambda: self.exec(site, "sh", "-c", f"ss -ltn | grep -q :{port}").returncode
+                   == 0, timeout=10, what="the iperf3 server to listen")
+        return server
+
+    def goodput(self, client: str, server: str, port: int, *extra: str) -> float:
+        """Bits per second that a 3 s iperf3 run from `client` gets to `server`."""
+        listener = self.iperf3_server(server, port)
+        run = self.exec(client, "iperf3", "-c", server, "-p", str(port), "-t", "3", "-J", *extra)
+        assert run.returncode == 0, run.stdout + run.stderr
+        listener.wait(timeout=10)
+        return json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+
     def status(self) -> dict:
         result = self.longhaul.run("status", self.name, "--json")
         assert result.returncode == 0, result.stderr
@@ -136,22 +152,8 @@ def test_asymmetric_rates_per_direction(labs, tmp_path):
         "server": "",
         "client": 'rate-up = "20mbit"\nrate-down = "80mbit"\nrtt = "4ms"',
     })))
-    server = lab.longhaul.start("exec", "--lab", lab.name, "server", "--",
-                                "iperf3", "-s", "-1", "-p", "5301")
-    wait_until(lambda: lab.exec("server", "sh", "-c", "ss -ltn | grep -q :5301").returncode == 0,
-               timeout=10, what="the iperf3 server to listen")
-    up = lab.exec("client", "iperf3", "-c", "server", "-p", "5301", "-t", "3", "-J")
-    assert up.returncode == 0, up.stdout + up.stderr
-    up_bps = json.loads(up.stdout)["end"]["sum_received"]["bits_per_second"]
-    server.wait(timeout=10)
-    server = lab.longhaul.start("exec", "--lab", lab.name, "server", "--",
-                                "iperf3", "-s", "-1", "-p", "5302")
-    wait_until(lambda: lab.exec("server", "sh", "-c", "ss -ltn | grep -q :5302").returncode == 0,
-               timeout=10, what="the iperf3 server to listen")
-    down = lab.exec("client", "iperf3", "-c", "server", "-p", "5302", "-t", "3", "-R", "-J")
-    assert down.returncode == 0, down.stdout + down.stderr
-    down_bps = json.loads(down.stdout)["end"]["sum_received"]["bits_per_second"]
-    server.wait(timeout=10)
+    up_bps = lab.goodput("client", "server", 5301)
+    down_bps = lab.goodput("client", "server", 5302, "-R")
     # Goodput below the wire rate (headers, slow start); never above it.
     assert 0.75 * 20e6 <= up_bps <= 20e6, up_bps
     assert 0.75 * 80e6 <= down_bps <= 80e6, down_bps
@@ -164,10 +166,7 @@ def test_a_full_queue_on_one_lane_does_not_delay_another(labs, tmp_path):
         "busy": 'rate = "10mbit"\nqueue = "200ms"\nrtt = "2ms"',
         "quiet": 'rtt = "8ms"',
     })))
-    server = lab.longhaul.start("exec", "--lab", lab.name, "sink", "--",
-                                "iperf3", "-s", "-1", "-p", "5303")
-    wait_until(lambda: lab.exec("sink", "sh", "-c", "ss -ltn | grep -q :5303").returncode == 0,
-               timeout=10, what="the iperf3 server to listen")
+    server = lab.iperf3_server("sink", 5303)
     # UDP at twice the lane's rate: the queue fills whatever TCP's window would have been.
     bulk = lab.longhaul.start("exec", "--lab", lab.name, "busy", "--",
                               "iperf3", "-c", "sink", "-p", "5303", "-t", "6", "-u", "-b", "20M")

@@ -15,9 +15,8 @@ import subprocess
 
 import pytest
 
-from conftest import base_env, wait_until
-from test_capture_bridge import (PING_SUMMARY, in_switch, promiscuity, start_bridge,  # noqa: F401
-                                 stop_bridge, switches)
+from test_capture_bridge import (bridged_goodput, bridged_ping_times,  # noqa: F401 (fixture)
+                                 in_switch, promiscuity, start_bridge, stop_bridge, switches)
 from test_labs import LAB_STATE, labs, star, write_topology  # noqa: F401 (fixture)
 from test_run import assert_nothing_left, parse_ping, ping_script
 
@@ -94,26 +93,10 @@ def test_bridge_over_xdp_ports_delays_carries_tcp_and_restores_promiscuity(
     assert "AF_XDP ports" in bridge.stderr(), bridge.stderr()
     # The packet sockets that hold promiscuous mode for the XSKs.
     assert promiscuity("lh-bra") == 1 and promiscuity("lh-brb") == 1
-    in_switch("a", "ping", "-c", "2", "-i", "0.05", "-W", "3", "198.18.250.2")  # ARP
-    result = in_switch("a", "ping", "-c", "20", "-i", "0.05", "-W", "2", "198.18.250.2")
-    assert result.returncode == 0, result.stdout + result.stderr
-    match = PING_SUMMARY.search(result.stdout)
-    assert match and int(match["received"]) == 20, result.stdout
-    times = [float(t) for t in re.findall(r"time=([\d.]+) ms", result.stdout)]
+    times = bridged_ping_times()
     # No kernel receive stamp with AF_XDP: a wake-up more than the AF_PACKET bridge allows.
-    assert min(times) >= 20.0 and statistics.median(times) <= 21.5, result.stdout
-    server = subprocess.Popen(["ip", "netns", "exec", "lh-sw2", "iperf3", "-s", "-p", "5312"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env=base_env())
-    try:
-        wait_until(lambda: "5312" in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
-                   what="the iperf3 server to listen")
-        run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5312", "-t", "3", "-J")
-    finally:
-        server.kill()
-        server.wait(timeout=10)
-    assert run.returncode == 0, run.stdout + run.stderr
-    goodput = json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+    assert min(times) >= 20.0 and statistics.median(times) <= 21.5, times
+    goodput = bridged_goodput(5312)
     print(f"bridge --port xdp at 100 Mbit/s: TCP goodput {goodput / 1e6:.1f} Mbit/s")
     # A bad checksum anywhere would stall the connection, not slow it: 75 % of the 94 Mbit/s
     # TCP carries at 100 Mbit/s leaves room for slow start at 20 ms.
@@ -149,14 +132,7 @@ def test_lab_over_xdp_ports_adds_lane_delays_and_carries_tcp_across_the_hub(
     ping = lab.ping("east", "west", count=20)
     # No kernel receive stamp with AF_XDP: each of the four lane crossings may add a wake-up.
     assert 16.0 <= ping["min"] + 0.05 and ping["median"] <= 17.5, ping
-    server = lab.longhaul.start("exec", "--lab", lab.name, "west", "--",
-                                "iperf3", "-s", "-1", "-p", "5303")
-    wait_until(lambda: lab.exec("west", "sh", "-c", "ss -ltn | grep -q :5303").returncode == 0,
-               timeout=10, what="the iperf3 server to listen")
-    run = lab.exec("east", "iperf3", "-c", "west", "-p", "5303", "-t", "3", "-J")
-    assert run.returncode == 0, run.stdout + run.stderr
-    server.wait(timeout=10)
-    goodput = json.loads(run.stdout)["end"]["sum_received"]["bits_per_second"]
+    goodput = lab.goodput("east", "west", 5303)
     print(f"lab --port xdp, 100 Mbit/s lane: TCP goodput {goodput / 1e6:.1f} Mbit/s")
     # Checksums the senders left to offload would stall the connection, not slow it.
     assert 0.75 * 94e6 <= goodput <= 100e6, goodput
