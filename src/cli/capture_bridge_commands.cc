@@ -125,11 +125,6 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
   command_
       ->add_option("--json", json_, "Write the counters as JSON to FILE at the end (- = stdout)")
       ->type_name("FILE");
-  command_
-      ->add_option("--spin", spin_,
-                   "Busy-poll this long before each release for timing accuracy (default "
-                   "200us; 0 saves CPU)")
-      ->type_name("DURATION");
   add_engine_flags(command_, engine_);
 }
 
@@ -167,11 +162,9 @@ int BridgeCommand::execute() {
   }
   auto link = lab::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
-  const auto spin = core::parse_duration(spin_);
-  if (!spin) throw UsageError("--spin: " + spin.error);
   request.link = *link;
   request.netns = netns_;
-  request.spin = *spin;
+  request.spin = spin_window(engine_);
   request.placement = thread_placement(engine_);
   request.port = port_kind(engine_);
   if (request.port == lab::PortKind::xdp) {

@@ -47,7 +47,6 @@ class BridgeCommand {
   bool stats_ = false;
   bool quiet_ = false;
   std::string json_;
-  std::string spin_ = "200us";
   EngineFlags engine_;
 };
 

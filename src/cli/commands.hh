@@ -27,7 +27,6 @@ class RunCommand {
   bool stats_ = false;
   bool quiet_ = false;
   std::string json_;
-  std::string spin_ = "200us";
   EngineFlags engine_;
 };
 

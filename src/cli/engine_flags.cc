@@ -2,10 +2,15 @@
 
 #include "cli/commands.hh"
 #include "core/cpu_list.hh"
+#include "core/units.hh"
 
 namespace longhaul::cli {
 
 void add_engine_flags(CLI::App* app, EngineFlags& flags) {
+  app->add_option("--spin", flags.spin,
+                  "Busy-poll this long before each release for timing accuracy (default 200us; 0 "
+                  "saves CPU)")
+      ->type_name("DURATION");
   app->add_option("--cpus", flags.cpus,
                   "Pin the engine's threads (one per lane direction) to these CPUs, round robin "
                   "(e.g. 2,3 or 2-5); keep them off the CPUs your traffic runs on")
@@ -19,6 +24,12 @@ void add_engine_flags(CLI::App* app, EngineFlags& flags) {
                   "no super-frames, senders must fill in their own checksums, MTU at most 3506)")
       ->type_name("packet|xdp")
       ->check(CLI::IsMember({"packet", "xdp"}));
+}
+
+core::Nanos spin_window(const EngineFlags& flags) {
+  const auto spin = core::parse_duration(flags.spin);
+  if (!spin) throw UsageError("--spin: " + spin.error);
+  return *spin;
 }
 
 engine::ThreadPlacement thread_placement(const EngineFlags& flags) {

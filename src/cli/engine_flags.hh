@@ -1,22 +1,27 @@
 #pragma once
-// Flags that shape the engine (--cpus, --realtime, --port), shared by run, up and bridge.
+// Flags that shape the engine (--spin, --cpus, --realtime, --port), shared by run, up and bridge.
 #include <CLI/CLI.hpp>
 
 #include <string>
 
+#include "core/time.hh"
 #include "engine/lane.hh"
 #include "lab/direction_setup.hh"
 
 namespace longhaul::cli {
 
 struct EngineFlags {
+  std::string spin = "200us";
   std::string cpus;
   bool realtime = false;
   std::string port = "packet";
 };
 
-/// Declares --cpus, --realtime and --port on `app`, storing into `flags`.
+/// Declares --spin, --cpus, --realtime and --port on `app`, storing into `flags`.
 void add_engine_flags(CLI::App* app, EngineFlags& flags);
+
+/// The busy-poll window --spin asks for; UsageError when it is not a duration.
+core::Nanos spin_window(const EngineFlags& flags);
 
 /// The placement the flags ask for; UsageError on a bad CPU list.
 engine::ThreadPlacement thread_placement(const EngineFlags& flags);

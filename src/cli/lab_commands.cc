@@ -44,8 +44,6 @@ UpCommand::UpCommand(CLI::App& app) {
       "See docs/topology.md for the file format and docs/labs.md for the commands.");
   command_->add_option("file", file_, "Topology file (TOML)")->required()->type_name("FILE");
   command_->add_option("--name", name_, "Lab name (default: the file's name = ..., or its stem)");
-  command_->add_option("--spin", spin_,
-                       "Busy-poll this long before each release for accuracy (default 200us)");
   add_engine_flags(command_, engine_);
   command_->add_flag("--check", check_only_, "Only check the file and print the plan");
   command_->add_flag("-q,--quiet", quiet_, "Print nothing when the lab is up");
@@ -71,8 +69,7 @@ int UpCommand::execute() {
           file_, site.name, site.interface, file_));
     }
   }
-  const auto spin = core::parse_duration(spin_);
-  if (!spin) throw UsageError("--spin: " + spin.error);
+  const core::Nanos spin = spin_window(engine_);
   const lab::PortKind port = port_kind(engine_);
   for (std::size_t l = 0; port == lab::PortKind::xdp && l < definition.lanes.size(); ++l) {
     if (const auto mtu = lab::mtu_beyond_xdp(definition.lanes[l])) {
@@ -97,7 +94,7 @@ int UpCommand::execute() {
   }
   lab::UpRequest request;
   request.lab = std::move(definition);
-  request.spin = *spin;
+  request.spin = spin;
   request.placement = thread_placement(engine_);
   request.port = port;
   const lab::LabState state = lab::lab_up(request);

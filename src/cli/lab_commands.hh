@@ -19,7 +19,6 @@ class UpCommand {
   CLI::App* command_;
   std::string file_;
   std::string name_;
-  std::string spin_ = "200us";
   EngineFlags engine_;
   bool check_only_ = false;
   bool quiet_ = false;

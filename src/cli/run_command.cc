@@ -37,10 +37,6 @@ RunCommand::RunCommand(CLI::App& app) {
                 "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
   add_engine_flags(c, engine_);
-  c->add_option("--spin", spin_,
-                "Busy-poll this long before each release for timing accuracy (default 200us; 0 "
-                "saves CPU)")
-      ->type_name("DURATION");
   c->add_option("command", argv_, "The command and its arguments, after --; default $SHELL");
   c->positionals_at_end();
 }
@@ -50,8 +46,7 @@ int RunCommand::execute() {
   const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
   auto link = lab::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
-  auto spin = core::parse_duration(spin_);
-  if (!spin) throw UsageError("--spin: " + spin.error);
+  const core::Nanos spin = spin_window(engine_);
   lab::RunRequest request;
   request.port = port_kind(engine_);
   if (request.port == lab::PortKind::xdp) {
@@ -67,7 +62,7 @@ int RunCommand::execute() {
   request.detailed_stats = stats_;
   request.quiet = quiet_;
   if (!json_.empty()) request.json_path = json_;
-  request.spin = *spin;
+  request.spin = spin;
   request.placement = thread_placement(engine_);
   return lab::run_session(request);
 }
