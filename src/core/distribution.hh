@@ -112,7 +112,7 @@ class CorrelatedBernoulli {
   /// probability and correlation in 0..1 (clamped).
   CorrelatedBernoulli(double probability, double correlation, CorrelationModel model) noexcept;
   /// Next event. With correlation 0 this is exactly random.bernoulli(p): one
-  /// uniform per call (so BernoulliLoss and this agree draw for draw).
+  /// uniform per call, so a schedule that moves p keeps the stream of draws.
   bool next(Random& random) noexcept;
   double probability() const noexcept { return probability_; }
   /// Changes the probability from the next event on (a schedule); the correlation state stays.

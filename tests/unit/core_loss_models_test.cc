@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "core/ecn.hh"
-#include "core/loss.hh"
 #include "core/loss_models.hh"
 #include "support/stage_sink.hh"
 
@@ -111,27 +110,6 @@ TEST(RandomLoss, ResolvesOneInAMillion) {
     const double expected = p * kDecisions;
     EXPECT_NEAR(static_cast<double>(losses), expected, 5 * std::sqrt(expected)) << p;
   }
-}
-
-TEST(RandomLoss, UncorrelatedStageMatchesBernoulliLossPacketByPacket) {
-  Sink a_sink;
-  Sink b_sink;
-  BernoulliLoss old_stage(0.05, 77);
-  LossStageConfig config;
-  config.model = RandomLossConfig{0.05, 0.0};
-  LossStage new_stage(config, 77);
-  old_stage.connect(a_sink, a_sink);
-  new_stage.connect(b_sink, b_sink);
-  for (std::uint64_t i = 0; i < 20000; ++i) {
-    const auto segments = static_cast<std::uint16_t>(1 + i % 3);
-    old_stage.accept(MakePacket(Nanos{static_cast<std::int64_t>(i)}, i, segments));
-    new_stage.accept(MakePacket(Nanos{static_cast<std::int64_t>(i)}, i, segments));
-  }
-  ASSERT_EQ(a_sink.out.size(), b_sink.out.size());
-  for (std::size_t i = 0; i < a_sink.out.size(); ++i)
-    EXPECT_EQ(a_sink.out[i].seq, b_sink.out[i].seq);
-  EXPECT_EQ(old_stage.partial_super_frames(), new_stage.partial_super_frames());
-  EXPECT_EQ(new_stage.random_drops(), b_sink.dropped.size());
 }
 
 // Preserving correlation: the chain repeats the last outcome with probability

@@ -1,6 +1,7 @@
 // The single-purpose model stages on a virtual timeline: DelayLine, RateQueue and
-// BernoulliLoss. Every expected time is derived here from first principles (bits on
-// the wire divided by the rate), never copied from the implementation.
+// independent loss (LossStage with an uncorrelated RandomLossConfig). Every expected
+// time is derived here from first principles (bits on the wire divided by the rate),
+// never copied from the implementation.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "core/delay_line.hh"
-#include "core/loss.hh"
+#include "core/loss_models.hh"
 #include "core/rate_queue.hh"
 #include "support/stage_sink.hh"
 
@@ -432,11 +433,18 @@ TEST(RateQueue, UnlimitedRatePassesStraightThrough) {
   EXPECT_EQ(queue.serialisation_time(1538), Nanos{0});
 }
 
-// ------------------------------------------------------------------ BernoulliLoss
+// ------------------------------------------------------------------ independent loss
+// LossStage with an uncorrelated RandomLossConfig: each wire packet lost with probability p.
+
+LossStageConfig IndependentLoss(double probability) {
+  LossStageConfig config;
+  config.model = RandomLossConfig{probability, 0.0};
+  return config;
+}
 
 std::vector<std::uint64_t> LostSeqs(double probability, std::uint64_t seed, std::uint64_t count) {
   Sink sink;
-  BernoulliLoss loss(probability, seed);
+  LossStage loss(IndependentLoss(probability), seed);
   loss.connect(sink, sink);
   for (std::uint64_t i = 0; i < count; ++i) loss.accept(MakePacket(Nanos{0}, i));
   std::vector<std::uint64_t> lost;
@@ -463,7 +471,7 @@ std::uint64_t BinomialQuantile(std::uint64_t n, double p, double q) {
   return n;
 }
 
-TEST(BernoulliLoss, ObservedRateIsWithinTheBinomialInterval) {
+TEST(IndependentLoss, ObservedRateIsWithinTheBinomialInterval) {
   constexpr std::uint64_t kPackets = 200'000;
   constexpr double kP = 0.02;
   // Central 99.9% interval: 0.05% in each tail.
@@ -479,7 +487,7 @@ TEST(BernoulliLoss, ObservedRateIsWithinTheBinomialInterval) {
   }
 }
 
-TEST(BernoulliLoss, SameSeedSameDropsDifferentSeedDifferentDrops) {
+TEST(IndependentLoss, SameSeedSameDropsDifferentSeedDifferentDrops) {
   const auto a = LostSeqs(0.1, 7, 10'000);
   const auto b = LostSeqs(0.1, 7, 10'000);
   const auto c = LostSeqs(0.1, 8, 10'000);
@@ -488,18 +496,18 @@ TEST(BernoulliLoss, SameSeedSameDropsDifferentSeedDifferentDrops) {
   EXPECT_NE(a, c);
 }
 
-TEST(BernoulliLoss, ZeroNeverDropsAndOneAlwaysDrops) {
+TEST(IndependentLoss, ZeroNeverDropsAndOneAlwaysDrops) {
   EXPECT_TRUE(LostSeqs(0.0, 3, 100'000).empty());
   EXPECT_EQ(LostSeqs(1.0, 3, 100'000).size(), 100'000u);
 }
 
-TEST(BernoulliLoss, OneDrawPerWirePacketWhateverTheBatching) {
+TEST(IndependentLoss, OneDrawPerWirePacketWhateverTheBatching) {
   // A 3-segment super-frame consumes three decisions, so the packets after it see
   // the same decisions as packets 3.. of a stream of single packets.
   constexpr std::uint64_t kSeed = 99;
   constexpr double kP = 0.5;
   Sink singles_sink;
-  BernoulliLoss singles(kP, kSeed);
+  LossStage singles(IndependentLoss(kP), kSeed);
   singles.connect(singles_sink, singles_sink);
   std::vector<bool> single_lost;
   for (std::uint64_t i = 0; i < 40; ++i) {
@@ -509,7 +517,7 @@ TEST(BernoulliLoss, OneDrawPerWirePacketWhateverTheBatching) {
   }
 
   Sink batched_sink;
-  BernoulliLoss batched(kP, kSeed);
+  LossStage batched(IndependentLoss(kP), kSeed);
   batched.connect(batched_sink, batched_sink);
   batched.accept(MakePacket(Nanos{0}, 0, 3 * 1538, 3));
   const bool super_lost = !batched_sink.dropped.empty();
@@ -523,9 +531,9 @@ TEST(BernoulliLoss, OneDrawPerWirePacketWhateverTheBatching) {
   }
 }
 
-TEST(BernoulliLoss, SuperFrameIsDroppedWholeWithItsSegments) {
+TEST(IndependentLoss, SuperFrameIsDroppedWholeWithItsSegments) {
   Sink sink;
-  BernoulliLoss loss(1.0, 5);
+  LossStage loss(IndependentLoss(1.0), 5);
   loss.connect(sink, sink);
   loss.accept(MakePacket(Nanos{10}, 0, 4 * 1538, 4));
   ASSERT_EQ(sink.dropped.size(), 1u);
