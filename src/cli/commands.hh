@@ -39,6 +39,7 @@ class DownCommand {
  private:
   CLI::App* command_;
   bool all_ = false;
+  bool stale_ = false;
   std::string lab_;
 };
 

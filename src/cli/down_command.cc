@@ -16,9 +16,15 @@ DownCommand::DownCommand(CLI::App& app) {
       "With a lab name, takes that lab down. Without one, takes down the lab that is up (if\n"
       "exactly one is) and removes the namespaces, links, processes and state (under\n"
       "/run/longhaul) of every run or lab whose longhaul process is gone. Live runs are left\n"
-      "alone unless --all is given; --all also takes down every lab.");
-  command_->add_option("lab", lab_, "The lab to take down");
-  command_->add_flag("--all", all_, "Also tear down live runs, and every lab");
+      "alone unless --all is given; --all also takes down every lab. --stale removes only what\n"
+      "dead runs and labs left and touches nothing live (safe on a machine others share).");
+  auto* lab = command_->add_option("lab", lab_, "The lab to take down");
+  auto* all = command_->add_flag("--all", all_, "Also tear down live runs, and every lab");
+  command_
+      ->add_flag("--stale", stale_,
+                 "Only remove what dead runs and labs left; leave every live run and lab alone")
+      ->excludes(lab)
+      ->excludes(all);
 }
 
 int DownCommand::execute() {
@@ -42,7 +48,9 @@ int DownCommand::execute() {
     ++removed;
   }
   std::vector<lab::LabState> labs;
-  if (!lab_.empty()) {
+  if (stale_) {
+    // Nothing live is touched.
+  } else if (!lab_.empty()) {
     labs.push_back(lab::choose_lab(lab_));
   } else if (all_) {
     labs = lab::list_labs();

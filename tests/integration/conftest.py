@@ -2,10 +2,13 @@
 
 These tests create real network namespaces, veths and traffic, so they need
 root. Every test is wrapped by an autouse fixture that checks the host is
-left exactly as found: no lh-* namespace, no lh-* link, no run or lab state file,
-no stray iperf3 and no process of a command a test started. When something
-is left, the fixture cleans up with `longhaul down --all` (so later tests
-start clean) and fails the test that left it.
+left exactly as found: no new lh-* namespace, no new lh-* link, no new run or
+lab state file, no stray iperf3 and no process of a command a test started.
+What existed before the test (another session's live run or lab on a shared
+machine) is not the test's: the helpers below leave it out, and cleanup never
+touches it. When something is left, the fixture removes what the test made
+(`longhaul down --stale`, `longhaul down LAB` for its labs) and fails the test
+that left it.
 
 Synchronisation is by polling a condition with a bounded deadline
 (`wait_until`), never by sleeping for a guessed time.
@@ -84,20 +87,43 @@ def wait_until(condition: Callable[[], T], timeout: float, what: str,
 # --------------------------------------------------------------------------
 
 
-def lh_netns() -> list[str]:
-    """Names of longhaul namespaces under /run/netns."""
+# What was there before the current test began, by kind; set by the `longhaul` fixture.
+_PREEXISTING: dict[str, frozenset[str]] = {}
+
+
+def _new(kind: str, names: Iterable[str]) -> list[str]:
+    return sorted(n for n in names if n not in _PREEXISTING.get(kind, frozenset()))
+
+
+def others_are_up() -> list[str]:
+    """State files of runs and labs that were up before the current test (not its own)."""
+    return sorted(_PREEXISTING.get("state files", frozenset()))
+
+
+def skip_if_others_are_up(what: str) -> None:
+    """Skips a test of `what` (a command that acts on every run or lab) when runs or labs that
+    are not the test's own are up: it would end them."""
+    if others_are_up():
+        pytest.skip(f"{what} would end runs or labs this test did not start: {others_are_up()}")
+
+
+def _all_lh_netns() -> list[str]:
     try:
-        return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith("lh-"))
+        return [n for n in os.listdir(NETNS_DIR) if n.startswith("lh-")]
     except FileNotFoundError:
         return []
+
+
+def lh_netns() -> list[str]:
+    """Names of longhaul namespaces under /run/netns that the current test made."""
+    return _new("namespaces", _all_lh_netns())
 
 
 def command_netns() -> list[str]:
     return [n for n in lh_netns() if re.fullmatch(r"lh-r\d+-cmd", n)]
 
 
-def lh_links() -> list[str]:
-    """Names of lh-* links in the root namespace."""
+def _all_lh_links() -> list[str]:
     out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True,
                          check=True, timeout=10, env=base_env()).stdout
     names = []
@@ -108,11 +134,15 @@ def lh_links() -> list[str]:
             name = fields[1].strip().split("@", 1)[0]
             if name.startswith("lh-"):
                 names.append(name)
-    return sorted(names)
+    return names
 
 
-def state_files() -> list[str]:
-    """Run and lab state files, and the per-namespace /etc directories labs write."""
+def lh_links() -> list[str]:
+    """Names of lh-* links in the root namespace that the current test made."""
+    return _new("links", _all_lh_links())
+
+
+def _all_state_files() -> list[str]:
     found = []
     for directory, pattern in ((STATE_DIR, "*.json"), (LAB_STATE_DIR, "*.json"),
                                (LAB_STATE_DIR, "*.log"), (ETC_NETNS_DIR, "lh-*")):
@@ -120,7 +150,13 @@ def state_files() -> list[str]:
             found += [str(p) for p in directory.glob(pattern)]
         except FileNotFoundError:
             pass
-    return sorted(found)
+    return found
+
+
+def state_files() -> list[str]:
+    """Run and lab state files, and the per-namespace /etc directories labs write, that the
+    current test made."""
+    return _new("state files", _all_state_files())
 
 
 def _proc_cmdline(pid: int) -> Optional[list[str]]:
@@ -344,13 +380,11 @@ def _leftovers(baseline_iperf3: set[int], markers: Iterable[Marker]) -> dict:
 def longhaul(longhaul_bin: Path):
     """A Longhaul runner; asserts the test left nothing behind."""
     runner = Longhaul(longhaul_bin)
-    left = _leftovers(set(), [])
-    left.pop("iperf3 processes", None)  # iperf3 is only ours to judge if started here
-    if left:
-        runner.down()  # removes what dead runs left; live runs are not ours to end
-        left = _leftovers(set(), [])
-        left.pop("iperf3 processes", None)
-        assert not left, f"the host was not clean before the test: {left}"
+    runner.down("--stale")  # what dead runs and labs left; nothing live is ours to end
+    _PREEXISTING.clear()
+    _PREEXISTING.update({"namespaces": frozenset(_all_lh_netns()),
+                         "links": frozenset(_all_lh_links()),
+                         "state files": frozenset(_all_state_files())})
     baseline_iperf3 = iperf3_pids()
 
     yield runner
@@ -364,7 +398,12 @@ def longhaul(longhaul_bin: Path):
     except AssertionError:
         left = _leftovers(baseline_iperf3, runner.markers)
     if left:
-        runner.down("--all")
+        # Only what this test made: its dead runs, then its labs by name.
+        runner.down("--stale")
+        for path in left.get("run state files", []):
+            if path.startswith(str(LAB_STATE_DIR)) and path.endswith(".json") and \
+                    not path.endswith(".counters.json"):
+                runner.down(Path(path).name.removesuffix(".json"))
         for pid in left.get("iperf3 processes", []):
             try:
                 os.kill(pid, signal.SIGKILL)

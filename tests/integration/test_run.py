@@ -29,6 +29,7 @@ from conftest import (
     lh_netns,
     netns_inode_of_pid,
     read_json,
+    skip_if_others_are_up,
     state_files,
     wait_until,
 )
@@ -332,19 +333,21 @@ def test_sigkill_then_down_removes_the_stale_run(longhaul):
     assert f"lh-{run_id}" in lh_links()
     assert f"/run/longhaul/runs/{run_id}.json" in state_files()
 
-    result = longhaul.down()
+    # --stale: the same sweep as plain `down`, which would also take down a lab that is up.
+    result = longhaul.down("--stale")
     assert result.returncode == 0, result.stderr
     assert f"removed stale run {run_id} (pid {process.pid} is gone)" in result.stdout, \
         result.stdout
     assert_nothing_left()
     wait_until(lambda: not is_alive(pid), timeout=5, what="the orphaned command to exit")
 
-    again = longhaul.down()
+    again = longhaul.down("--stale")
     assert again.returncode == 0
     assert "nothing to remove" in again.stdout
 
 
 def test_down_leaves_live_runs_unless_all(longhaul):
+    skip_if_others_are_up("`longhaul down` and `down --all`")
     marker = longhaul.marker()
     process = longhaul.start("run", "--", *marker.argv)
     pid, name = wait_for_command(marker)
