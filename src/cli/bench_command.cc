@@ -14,6 +14,7 @@
 #include "cli/commands.hh"
 #include "lab/run_session.hh"
 #include "lab/sweep.hh"
+#include "measure/bench_json.hh"
 #include "measure/churn_client.hh"
 #include "measure/client.hh"
 #include "measure/plot.hh"
@@ -238,7 +239,11 @@ void BenchCommand::add_transaction_flags(CLI::App* app) {
       ->type_name("N");
   text_option(app, "--request-size", request_size_, "Bytes per request (default 64 B)", "SIZE");
   text_option(app, "--response-size", response_size_, "Bytes per response (default 64 B)", "SIZE");
-  app->add_flag("--json", tx_json_, "Write one JSON document (schema longhaul.bench/1)");
+  auto* json =
+      app->add_flag("--json", tx_json_, "Write one JSON document (schema longhaul.bench/1)");
+  app->add_flag("--json-stream", tx_json_stream_,
+                "Write one JSON event per line (start, interval, error, end)")
+      ->excludes(json);
   app->add_flag("--no-progress", tx_no_progress_,
                 "No progress line (it is shown only on a terminal)");
   text_option(app, "--connect-timeout", tx_connect_timeout_,
@@ -427,6 +432,11 @@ int BenchCommand::execute_rr() {
   signals.take();
   if (tx_json_) {
     std::cout << measure::rr_document(result).dump(2) << "\n";
+  } else if (tx_json_stream_) {
+    // rr's phases are summaries: every event is known only at the end.
+    for (const auto& event : measure::document_events(measure::rr_document(result))) {
+      std::cout << event.dump() << "\n";
+    }
   } else {
     std::cout << measure::rr_human(result);
     if (result.error) std::cerr << "longhaul: bench rr: " << *result.error << "\n";
@@ -462,7 +472,14 @@ int BenchCommand::execute_churn() {
     std::cout << text;
     std::cout.flush();
   };
-  if (!tx_json_) {
+  if (tx_json_stream_) {
+    // The start event before the first interval, each interval as it closes.
+    write(measure::document_events(measure::churn_document(header_source)).front().dump() + "\n");
+    callbacks.on_interval = [&](const measure::ChurnInterval& interval) {
+      write(measure::stream_event("interval", measure::churn_interval_json(interval)).dump() +
+            "\n");
+    };
+  } else if (!tx_json_) {
     callbacks.on_interval = [&](const measure::ChurnInterval& interval) {
       if (!header_done) write(measure::churn_human_header(header_source));
       header_done = true;
@@ -475,6 +492,11 @@ int BenchCommand::execute_churn() {
   signals.take();
   if (tx_json_) {
     std::cout << measure::churn_document(result).dump(2) << "\n";
+  } else if (tx_json_stream_) {
+    for (const auto& event : measure::document_events(measure::churn_document(result))) {
+      const std::string name = event.at("event").get<std::string>();
+      if (name == "error" || name == "end") write(event.dump() + "\n");
+    }
   } else {
     if (!header_done && !result.error) write(measure::churn_human_header(result));
     if (header_done || !result.error) write(measure::churn_human_summary(result));

@@ -67,6 +67,7 @@ class BenchCommand {
   bool reuse_ = false;
   std::uint32_t concurrency_ = 100;
   bool tx_json_ = false;
+  bool tx_json_stream_ = false;
   bool tx_no_progress_ = false;
 
   // sweep

@@ -152,23 +152,24 @@ std::string rr_human(const RrResult& result) {
   return out;
 }
 
+nlohmann::json churn_interval_json(const ChurnInterval& i) {
+  return {{"start_s", to_seconds(i.start)},
+          {"end_s", to_seconds(i.end)},
+          {"started", i.started},
+          {"connected", i.connected},
+          {"completed", i.completed},
+          {"failed", i.failed},
+          {"connections_per_second",
+           i.end > i.start ? static_cast<double>(i.connected) / to_seconds(i.end - i.start) : 0.0},
+          {"sockets", i.census ? to_json(*i.census) : nlohmann::json(nullptr)}};
+}
+
 nlohmann::json churn_document(const ChurnResult& result) {
   nlohmann::json start = start_common(result.start);
   start["config"] = to_json(result.config);
   start["client_namespace"] = to_json(result.settings);
   nlohmann::json intervals = nlohmann::json::array();
-  for (const auto& i : result.intervals) {
-    intervals.push_back(
-        {{"start_s", to_seconds(i.start)},
-         {"end_s", to_seconds(i.end)},
-         {"started", i.started},
-         {"connected", i.connected},
-         {"completed", i.completed},
-         {"failed", i.failed},
-         {"connections_per_second",
-          i.end > i.start ? static_cast<double>(i.connected) / to_seconds(i.end - i.start) : 0.0},
-         {"sockets", i.census ? to_json(*i.census) : nlohmann::json(nullptr)}});
-  }
+  for (const auto& i : result.intervals) intervals.push_back(churn_interval_json(i));
   const auto& t = result.totals;
   nlohmann::json end = {{"attempted", t.attempted},
                         {"connections_opened", t.connections_opened},
@@ -271,6 +272,23 @@ std::string churn_human_summary(const ChurnResult& result) {
   }
   if (result.error) out += "error: " + *result.error + "\n";
   return out;
+}
+
+std::vector<nlohmann::json> document_events(const nlohmann::json& document) {
+  nlohmann::json start = document.at("start");
+  start["schema"] = document.at("schema");
+  start["kind"] = document.at("kind");
+  std::vector<nlohmann::json> events{stream_event("start", start)};
+  if (document.contains("intervals")) {
+    for (const auto& interval : document.at("intervals")) {
+      events.push_back(stream_event("interval", interval));
+    }
+  }
+  if (document.contains("error")) {
+    events.push_back(stream_event("error", {{"message", document.at("error")}}));
+  }
+  events.push_back(stream_event("end", document.at("end")));
+  return events;
 }
 
 }  // namespace longhaul::measure

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "measure/rr_client.hh"
 #include "measure/transaction_result.hh"
@@ -22,6 +23,12 @@ std::string rr_human(const RrResult& result);
 /// The churn document: start (config, client_namespace), intervals, end (totals, latency,
 /// first_eaddrnotavail with explanation and fixes).
 nlohmann::json churn_document(const ChurnResult& result);
+/// One churn interval as the document's "intervals" holds it (and --json-stream's "interval").
+nlohmann::json churn_interval_json(const ChurnInterval& interval);
+/// A document of the two above as --json-stream events, one per line: "start" (the document's
+/// start with its schema and kind), "interval" for each of its intervals, "error" if it has
+/// one, "end" (the same event names as `bench client --json-stream`).
+std::vector<nlohmann::json> document_events(const nlohmann::json& document);
 /// Header (configuration and the namespace's port settings) and column titles.
 std::string churn_human_header(const ChurnResult& result);
 /// One line per interval.

@@ -406,6 +406,43 @@ def test_churn_human_report_on_loopback(longhaul):
         server.process.stdout(), server.process.output()
 
 
+def test_churn_and_rr_json_stream_on_loopback(longhaul):
+    """--json-stream: one event per line, churn's intervals as they close; the same data as
+    --json's document."""
+    server = BenchServer(longhaul)
+    churn = longhaul.run("bench", "churn", "127.0.0.1", "-p", str(server.port),
+                         "--rate-connections", "200", "-n", "300", "-t", "3", "-i", "0.5",
+                         "--json-stream", timeout=30)
+    assert churn.returncode == 0, churn.stderr + churn.stdout
+    assert server.wait() == 0, server.process.output()
+    events = [json.loads(line) for line in churn.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    # 300 connections at 200/s take 1.5 s: three intervals of 0.5 s (and perhaps a short last
+    # one); -t 3 bounds a slow machine at six and a partial seventh.
+    assert kinds[0] == "start" and kinds[-1] == "end", kinds
+    assert set(kinds[1:-1]) == {"interval"} and 3 <= len(kinds) - 2 <= 7, kinds
+    start = events[0]["data"]
+    assert start["schema"] == "longhaul.bench/1" and start["kind"] == "churn", start
+    assert start["config"]["rate_connections_per_s"] == 200, start["config"]
+    intervals = [e["data"] for e in events[1:-1]]
+    assert sum(i["connected"] for i in intervals) == 300, intervals
+    end = events[-1]["data"]
+    assert end["connected"] == end["completed"] == 300 and end["failed"] == 0, end
+
+    server = BenchServer(longhaul)
+    rr = longhaul.run("bench", "rr", "127.0.0.1", "-p", str(server.port), "-n", "50",
+                      "--json-stream", timeout=30)
+    assert rr.returncode == 0, rr.stderr + rr.stdout
+    assert server.wait() == 0, server.process.output()
+    events = [json.loads(line) for line in rr.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["start", "end"], events
+    assert events[0]["data"]["kind"] == "rr"
+    assert events[1]["data"]["alone"]["transactions"] == 50, events[1]
+
+    both = longhaul.run("bench", "rr", "127.0.0.1", "--json", "--json-stream")
+    assert both.returncode == 2 and "--json" in both.stderr, both.stderr
+
+
 # --------------------------------------------------------------------------
 # Plots
 # --------------------------------------------------------------------------
