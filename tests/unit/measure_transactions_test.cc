@@ -291,5 +291,41 @@ TEST(MeasureTransactions, RrDocumentSideBySide) {
   EXPECT_NE(text.find("+30.00 ms"), std::string::npos) << text;
 }
 
+TEST(MeasureTransactions, JsonStreamEventsCarryTheDocumentInOrder) {
+  ChurnResult result;
+  result.start.host = "198.18.1.1";
+  result.start.port = 5301;
+  result.config.kind = TransactionKind::churn;
+  ChurnInterval first;
+  first.end = 1s;
+  first.connected = 10;
+  ChurnInterval second;
+  second.start = 1s;
+  second.end = 2s;
+  second.connected = 20;
+  result.intervals = {first, second};
+  result.error = "the server went away";
+  const auto doc = churn_document(result);
+  const auto events = document_events(doc);
+  ASSERT_EQ(events.size(), 5U);
+  EXPECT_EQ(events[0]["event"], "start");
+  EXPECT_EQ(events[0]["data"]["schema"], doc["schema"]);
+  EXPECT_EQ(events[0]["data"]["kind"], "churn");
+  EXPECT_EQ(events[0]["data"]["config"], doc["start"]["config"]);
+  EXPECT_EQ(events[1]["event"], "interval");
+  EXPECT_EQ(events[1]["data"], churn_interval_json(first));
+  EXPECT_EQ(events[2]["data"]["connected"], 20);
+  EXPECT_EQ(events[3]["event"], "error");
+  EXPECT_EQ(events[3]["data"]["message"], "the server went away");
+  EXPECT_EQ(events[4]["event"], "end");
+  EXPECT_EQ(events[4]["data"], doc["end"]);
+
+  // rr has no intervals and, here, no error: start and end only.
+  const auto rr = document_events(rr_document(RrResult{}));
+  ASSERT_EQ(rr.size(), 2U);
+  EXPECT_EQ(rr[0]["data"]["kind"], "rr");
+  EXPECT_EQ(rr[1]["event"], "end");
+}
+
 }  // namespace
 }  // namespace longhaul::measure
