@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     char* end = nullptr;
     const long cpu = std::strtol(argv[i], &end, 10);
-    if (*end != '\0' || cpu < 0 || cpu >= CPU_SETSIZE ||
+    if (end == argv[i] || *end != '\0' || cpu < 0 || cpu >= CPU_SETSIZE ||
         !CPU_ISSET(static_cast<std::size_t>(cpu), &allowed)) {
       std::fprintf(stderr, "longhaul_timer_floor: '%s' is not a CPU this process may use\n",
                    argv[i]);

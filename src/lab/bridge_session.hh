@@ -6,7 +6,7 @@
 //   ==wire== switch 2
 //                     IF_A <--AF_PACKET tx--               [down: b -> a] <--AF_PACKET rx--  IF_B
 //
-// With --port xdp the sockets are AF_XDP (copy mode, native XDP where the driver has it), which
+// With --port xdp the sockets are AF_XDP (copy mode, native XDP: the driver must support it), which
 // forward small frames at a higher rate; the interfaces' MTU must then be at most 3506 and LRO is
 // switched off (XDP cannot take merged frames).
 //

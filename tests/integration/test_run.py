@@ -199,19 +199,25 @@ def test_asymmetric_delays_add_up_and_apply_per_direction(longhaul, tmp_path):
 WIRE_GOODPUT_CAP = 1448 / 1538
 
 
-@pytest.mark.parametrize("direction", ["up", "down"])
-def test_tcp_goodput_fills_the_configured_rate(longhaul, iperf3_server, direction):
-    rate_bps = 200_000_000
-    server = iperf3_server()
-    reverse = " -R" if direction == "down" else ""
+def iperf3_received(longhaul, server, link_flags: list[str], iperf3_flags: str) -> dict:
+    """`end.sum_received` of one iperf3 client run (-J plus `iperf3_flags`) toward `server`
+    through `longhaul run -q LINK_FLAGS`."""
     result = longhaul.run(
-        "run", "-q", "--rate", "200mbit", "--rtt", "20ms", "--",
-        "sh", "-c", f'exec iperf3 -c "$LONGHAUL_REMOTE" -p {server.port} -t 8 -O 2 -J{reverse}',
+        "run", "-q", *link_flags, "--",
+        "sh", "-c", f'exec iperf3 -c "$LONGHAUL_REMOTE" -p {server.port} -J {iperf3_flags}',
         timeout=60)
     assert result.returncode == 0, result.stderr + result.stdout
     report = json.loads(result.stdout)
     assert "error" not in report, report.get("error")
-    received = report["end"]["sum_received"]
+    return report["end"]["sum_received"]
+
+
+@pytest.mark.parametrize("direction", ["up", "down"])
+def test_tcp_goodput_fills_the_configured_rate(longhaul, iperf3_server, direction):
+    rate_bps = 200_000_000
+    reverse = " -R" if direction == "down" else ""
+    received = iperf3_received(longhaul, iperf3_server(), ["--rate", "200mbit", "--rtt", "20ms"],
+                               "-t 8 -O 2" + reverse)
     goodput = received["bits_per_second"]
     # Omitting the first 2 s (slow start) leaves a measured period of about 8 s.
     assert 7.5 <= received["seconds"] <= 9.0, received

@@ -18,7 +18,7 @@ import pytest
 from test_capture_bridge import (bridged_goodput, bridged_ping_times,  # noqa: F401 (fixture)
                                  in_switch, promiscuity, start_bridge, stop_bridge, switches)
 from test_labs import LAB_STATE, labs, star, write_topology  # noqa: F401 (fixture)
-from test_run import assert_nothing_left, parse_ping, ping_script
+from test_run import assert_nothing_left, iperf3_received, parse_ping, ping_script
 
 UNSUPPORTED = re.compile(r"xsk_socket__create.*(Operation not supported|Invalid argument|"
                          r"Address family not supported)")
@@ -51,15 +51,8 @@ def test_ping_rtt_through_xdp_ports(longhaul, xdp_supported, tmp_path):
 
 
 def test_tcp_fills_a_rate_limited_link_through_xdp_ports(longhaul, xdp_supported, iperf3_server):
-    server = iperf3_server()
-    result = longhaul.run(
-        "run", "-q", "--port", "xdp", "--rtt", "10ms", "--rate", "200mbit", "--",
-        "sh", "-c", f'exec iperf3 -c "$LONGHAUL_REMOTE" -p {server.port} -t 3 -J',
-        timeout=60)
-    assert result.returncode == 0, result.stderr + result.stdout
-    report = json.loads(result.stdout)
-    assert "error" not in report, report.get("error")
-    received = report["end"]["sum_received"]
+    received = iperf3_received(longhaul, iperf3_server(),
+                               ["--port", "xdp", "--rtt", "10ms", "--rate", "200mbit"], "-t 3")
     print(f"--port xdp: TCP goodput {received['bits_per_second'] / 1e6:.1f} Mbit/s")
     # TCP carries at most 1448/1538 of the rate (188 Mbit/s); slow start at 10 ms takes a
     # fraction of a second of the 3. A stalled transmit ring (frames left unsent until the next

@@ -30,6 +30,20 @@ bool receiver_accepts(const std::vector<std::byte>& frame, std::size_t l4, std::
   return ones_complement_sum(std::span<const std::byte>(frame).subspan(l4), pseudo) == 0xFFFF;
 }
 
+// Leaves `frame` as the kernel leaves a CHECKSUM_PARTIAL frame (the folded pseudo-header sum
+// in the checksum field, at `field` past the L4 header's start `l4`), checks that a receiver
+// refuses it, completes it and checks that a receiver accepts it. Returns the pseudo sum.
+std::uint32_t ExpectCompletion(std::vector<std::byte>& frame, std::size_t l4, std::uint16_t field,
+                               const std::vector<std::byte>& pseudo_bytes) {
+  const std::uint32_t pseudo = ones_complement_sum(pseudo_bytes);
+  frame[l4 + field] = static_cast<std::byte>(pseudo >> 8);
+  frame[l4 + field + 1] = static_cast<std::byte>(pseudo & 0xFF);
+  EXPECT_FALSE(receiver_accepts(frame, l4, pseudo));
+  EXPECT_TRUE(complete_partial_checksum(frame, static_cast<std::uint16_t>(l4), field));
+  EXPECT_TRUE(receiver_accepts(frame, l4, pseudo));
+  return pseudo;
+}
+
 TEST(Checksum, CompletedPartialChecksumIsWhatAReceiverVerifies) {
   // 14 bytes of Ethernet, 20 of IPv4 (198.18.1.2 -> 198.18.1.1, UDP), 8 of UDP, 5 of payload.
   auto frame =
@@ -38,15 +52,9 @@ TEST(Checksum, CompletedPartialChecksumIsWhatAReceiverVerifies) {
                 1, 1,  0x13, 0x88, 0x00, 0x09, 0x00, 13, 0, 0, 'h', 'e', 'l',  'l',  'o'});
   const std::size_t l4 = 34;
   // Pseudo-header: source, destination, zero+protocol, UDP length.
-  const auto pseudo_bytes = bytes_of({198, 18, 1, 2, 198, 18, 1, 1, 0, 17, 0, 13});
-  const std::uint32_t pseudo = ones_complement_sum(pseudo_bytes);
-  // CHECKSUM_PARTIAL as the kernel leaves it: the field holds the folded pseudo sum.
-  frame[l4 + 6] = static_cast<std::byte>(pseudo >> 8);
-  frame[l4 + 7] = static_cast<std::byte>(pseudo & 0xFF);
-  EXPECT_FALSE(receiver_accepts(frame, l4, pseudo));
-
-  ASSERT_TRUE(complete_partial_checksum(frame, static_cast<std::uint16_t>(l4), 6));
-  EXPECT_TRUE(receiver_accepts(frame, l4, pseudo));
+  const std::uint32_t pseudo =
+      ExpectCompletion(frame, l4, 6, bytes_of({198, 18, 1, 2, 198, 18, 1, 1, 0, 17, 0, 13}));
+  ASSERT_TRUE(receiver_accepts(frame, l4, pseudo));
 
   // Any flipped payload bit afterwards is caught.
   for (std::size_t byte = l4 + 8; byte < frame.size(); ++byte) {
@@ -65,14 +73,7 @@ TEST(Checksum, CompletesATcpSynLeftToOffload) {
                          0x45, 0, 0,   41, 0,    0,    0x40, 0,    64,   6,    0,  0,  198,  18,
                          1,    2, 198, 18, 1,    1,    0x9c, 0x40, 0x14, 0x51, 0,  0,  0,    1,
                          0,    0, 0,   0,  0x50, 0x02, 0xfa, 0xf0, 0,    0,    0,  0,  'x'});
-  const std::size_t l4 = 34;
-  const auto pseudo_bytes = bytes_of({198, 18, 1, 2, 198, 18, 1, 1, 0, 6, 0, 21});
-  const std::uint32_t pseudo = ones_complement_sum(pseudo_bytes);
-  frame[l4 + 16] = static_cast<std::byte>(pseudo >> 8);
-  frame[l4 + 17] = static_cast<std::byte>(pseudo & 0xFF);
-  EXPECT_FALSE(receiver_accepts(frame, l4, pseudo));
-  ASSERT_TRUE(complete_partial_checksum(frame, static_cast<std::uint16_t>(l4), 16));
-  EXPECT_TRUE(receiver_accepts(frame, l4, pseudo));
+  ExpectCompletion(frame, 34, 16, bytes_of({198, 18, 1, 2, 198, 18, 1, 1, 0, 6, 0, 21}));
 }
 
 TEST(Checksum, RejectsOffsetsOutsideTheFrame) {
