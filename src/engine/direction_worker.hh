@@ -38,8 +38,10 @@ struct WorkerStats {
 
 /// The arrival time the models get for a frame the port stamped `stamp` (0 = no stamp), read at
 /// `now`, after a frame that got `previous`. The kernel's stamp is the true arrival; it is used
-/// unless implausible (later than now, or older than kMaxStampAge: a step of the wall clock
-/// between stamp and conversion). Never earlier than `previous`, so arrivals stay in order.
+/// unless implausible (later than now, or older than kMaxStampAge: the port's conversion guards
+/// against wall-clock steps, this is the last line). Never earlier than `previous`, so arrivals
+/// stay in order, and a frame stamped before a step the port saw is never given a time earlier
+/// than the read time of the batch that saw it.
 Nanos arrival_time(Nanos stamp, Nanos now, Nanos previous) noexcept;
 inline constexpr Nanos kMaxStampAge{std::chrono::seconds(1)};
 

@@ -7,12 +7,6 @@ namespace longhaul::engine {
 
 namespace {
 
-Nanos read_clock(clockid_t id) noexcept {
-  timespec ts{};
-  ::clock_gettime(id, &ts);
-  return Nanos{ts.tv_sec * 1'000'000'000LL + ts.tv_nsec};
-}
-
 /// The SCM_TIMESTAMPNS stamp of a received message (CLOCK_REALTIME), or 0.
 Nanos kernel_stamp(msghdr& message) noexcept {
   for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
@@ -39,18 +33,17 @@ std::size_t SocketIngress::receive(std::span<RxSlot> slots) noexcept {
   }
   const int got = socket_.receive(messages_.data(), static_cast<unsigned>(count));
   if (got <= 0) return 0;
-  // The kernel stamps with CLOCK_REALTIME; the engine runs on CLOCK_MONOTONIC. Both are slewed
-  // alike by NTP, so their difference read now converts every stamp of the batch (a step of
-  // the wall clock in between is caught by the engine's plausibility check on `arrived`).
-  const Nanos monotonic = read_clock(CLOCK_MONOTONIC);
-  const Nanos offset = read_clock(CLOCK_REALTIME) - monotonic;
+  // The kernel stamps with CLOCK_REALTIME: converted to the engine's clock, or left out for
+  // the whole batch when the conversion cannot be trusted (see RealtimeStamps).
+  const bool stamps_usable = stamps_.update(read_clocks());
   for (std::size_t i = 0; i < static_cast<std::size_t>(got); ++i) {
     const std::uint32_t length = messages_[i].msg_len;
     slots[i].truncated = (messages_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 ||
                          length > kVnetHeaderBytes + kMaxFrameBytes;
     slots[i].length = std::min<std::uint32_t>(length, kVnetHeaderBytes + kMaxFrameBytes);
     const Nanos stamp = kernel_stamp(messages_[i].msg_hdr);
-    slots[i].arrived = stamp.count() == 0 ? Nanos{0} : stamp - offset;
+    slots[i].arrived =
+        stamp.count() == 0 || !stamps_usable ? Nanos{0} : stamps_.to_monotonic(stamp);
   }
   return static_cast<std::size_t>(got);
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/port.hh"
+#include "engine/stamp_clock.hh"
 #include "io/packet_socket.hh"
 
 namespace longhaul::engine {
@@ -27,6 +28,7 @@ class SocketIngress final : public IngressPort {
   };
 
   io::PacketSocket socket_;
+  RealtimeStamps stamps_;
   std::array<mmsghdr, kMaxBatch> messages_{};
   std::array<iovec, kMaxBatch> iovecs_{};
   std::array<Control, kMaxBatch> controls_{};
