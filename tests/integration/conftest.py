@@ -351,6 +351,127 @@ def binomial_interval(n: int, p: float, confidence: float) -> tuple[int, int]:
 
 
 # --------------------------------------------------------------------------
+# Models: the smallest round trip, TCP's goodput at a rate
+# --------------------------------------------------------------------------
+
+# How far below the configured round trip a measured one may be: none in theory, since
+# longhaul releases a frame no earlier than its kernel arrival stamp plus the delay
+# (engine/stamp_clock.hh), and ping and TCP time each probe from before it is sent to after
+# its answer arrives. What is left is the clocks' granularity: ping and TCP count whole
+# microseconds (gettimeofday, tcp_clock_us), so a difference of two floors can lose one.
+# Every "not early" check is `measured >= configured - RTT_EPSILON_MS`.
+RTT_EPSILON_MS = 0.001
+
+ETHERNET_HEADER_BYTES = 14
+# Per wire packet, as longhaul's rate queue counts it by default (core/pipeline.hh
+# overhead_bytes): preamble and start delimiter 8, frame check sequence 4, inter-frame gap 12.
+WIRE_OVERHEAD_BYTES = 24
+# TCP's header with the timestamp option Linux negotiates by default (12 bytes padded).
+TCP_HEADER_BYTES = 20 + 12
+IP_HEADER_BYTES = {4: 20, 6: 40}
+# iperf3's TCP read size (its default block): what a receiver can count at once.
+IPERF3_BLOCK_BYTES = 128 * 1024
+# The steady window's allowance below the ceiling, see check_tcp_goodput.
+GOODPUT_TOLERANCE = 0.05
+# Linux's smallest retransmission timeout (TCP_RTO_MIN).
+TCP_RTO_MIN_S = 0.2
+
+
+def tcp_payload_per_wire(mtu: int = 1500, ip_version: int = 4) -> float:
+    """TCP payload bytes per byte the shaper counts, for full-size packets.
+
+    longhaul's rate queue serialises each wire packet's Ethernet frame (at least 60 bytes)
+    plus WIRE_OVERHEAD_BYTES. A full-size TCP segment is an IP packet of `mtu` bytes carrying
+    mtu - IP header - TCP header (with timestamps) of payload, so at 1500 bytes over IPv4
+    1448 payload bytes ride in 1500 + 14 + 24 = 1538 counted bytes (94.15 %); over IPv6
+    1428 of 1538 (92.85 %). Smaller segments carry less per counted byte, so a bulk
+    transfer's goodput is at most rate x this ratio: TCP's ceiling at that rate.
+    """
+    payload = mtu - IP_HEADER_BYTES[ip_version] - TCP_HEADER_BYTES
+    return payload / (mtu + ETHERNET_HEADER_BYTES + WIRE_OVERHEAD_BYTES)
+
+
+def tcp_ramp_seconds(rate_bps: float, rtt_s: float, mtu: int = 1500) -> int:
+    """Whole seconds after which a bulk TCP transfer is in its steady state.
+
+    Slow start doubles the window each round trip from 10 segments to the pipe plus
+    longhaul's default queue (one bandwidth-delay product each): log2(2 x BDP / 10) round
+    trips. Its overshoot can cost a retransmission timeout (at least TCP_RTO_MIN_S plus a
+    round trip) and a second slow start; a few round trips of recovery follow. Rounded up to
+    whole iperf3 intervals, and at least one.
+    """
+    bdp_packets = max(rate_bps * rtt_s / 8 / mtu, 10.0)
+    slow_start = rtt_s * math.log2(2 * bdp_packets / 10 + 1)
+    return max(1, math.ceil(2 * slow_start + TCP_RTO_MIN_S + 5 * rtt_s))
+
+
+def _receiver_and_sender_intervals(report: dict) -> tuple[list, list]:
+    """iperf3 -J --get-server-output: (receiver's intervals, sender's intervals)."""
+    server = report.get("server_output_json")
+    assert server is not None, ("the receiver's intervals need a client with --get-server-output "
+                                "and a server with -J")
+    reverse = report["start"]["test_start"]["reverse"] == 1
+    client, remote = report["intervals"], server["intervals"]
+    return (client, remote) if reverse else (remote, client)
+
+
+def check_tcp_goodput(report: dict, rate_bps: float, rtt_s: float, mtu: int = 1500) -> dict:
+    """Bounds an iperf3 TCP transfer through a `rate_bps` bottleneck on both sides.
+
+    `report` is `iperf3 -J --get-server-output` (either direction), run long enough for a
+    steady window of at least two intervals after tcp_ramp_seconds. Bytes are counted at the
+    receiver, interval by interval (the client's end.sum_received divides the receiver's
+    bytes by the sender's duration, which misses the queue's drain).
+
+    Upper bound, over the whole transfer: the shaper lets out at most rate bytes per second
+    after the first packet, and the receiver's clock starts before any data arrives, so its
+    total is at most ceiling x its duration, plus one iperf3 block for what may already wait
+    in the socket at the client's first read (-R). A shaper too fast by 10 % breaks this
+    after a ramp shorter than 9 % of the run.
+
+    Steady window (intervals from the ramp's end to before the last, which may be partial):
+    within +-GOODPUT_TOLERANCE of the ceiling, less the payload the sender retransmitted in
+    it. The default queue holds one bandwidth-delay product, more than Cubic's backoff to 0.7
+    of the window needs to keep the bottleneck busy, so the link delivers its ceiling; the
+    5 % is the allowance for when the receiving process's reads happen on a loaded CPU (its
+    socket holds what it has not read yet, which moves bytes across the window's edges), and
+    it is what a shaper 10 % too slow or too fast fails. Returns the figures for printing.
+    """
+    ip_version = 6 if ":" in report["start"]["connected"][0]["remote_host"] else 4
+    ceiling = rate_bps * tcp_payload_per_wire(mtu, ip_version)
+    receiver, sender = _receiver_and_sender_intervals(report)
+    total_bytes = sum(i["sum"]["bytes"] for i in receiver)
+    total_seconds = sum(i["sum"]["seconds"] for i in receiver)
+    whole = total_bytes * 8 / total_seconds
+    whole_limit = ceiling + IPERF3_BLOCK_BYTES * 8 / total_seconds
+
+    ramp = tcp_ramp_seconds(rate_bps, rtt_s, mtu)
+    steady = [i for i in receiver[:-1] if i["sum"]["start"] >= ramp - 0.01]
+    assert len(steady) >= 2, (f"the run leaves {len(steady)} steady intervals after a "
+                              f"{ramp} s ramp: run iperf3 longer")
+    start, end = steady[0]["sum"]["start"], steady[-1]["sum"]["end"]
+    steady_bytes = sum(i["sum"]["bytes"] for i in steady)
+    steady_bps = steady_bytes * 8 / (end - start)
+    mss = mtu - IP_HEADER_BYTES[ip_version] - TCP_HEADER_BYTES
+    retransmits = sum(i["sum"].get("retransmits", 0) for i in sender
+                      if start - 0.5 <= i["sum"]["start"] < end)
+    retransmitted_bps = retransmits * mss * 8 / (end - start)
+    low = (1 - GOODPUT_TOLERANCE) * ceiling - retransmitted_bps
+    high = (1 + GOODPUT_TOLERANCE) * ceiling
+    figures = {"ceiling_mbps": round(ceiling / 1e6, 2), "whole_mbps": round(whole / 1e6, 2),
+               "steady_mbps": round(steady_bps / 1e6, 2),
+               "steady_window_s": (round(start, 2), round(end, 2)),
+               "retransmits": retransmits,
+               "intervals_mbps": [round(i["sum"]["bits_per_second"] / 1e6, 1) for i in receiver]}
+    print("TCP goodput:", figures)
+    assert whole <= whole_limit, (f"whole transfer {whole / 1e6:.2f} Mbit/s exceeds TCP's "
+                                  f"ceiling {ceiling / 1e6:.2f} Mbit/s at the rate", figures)
+    assert low <= steady_bps <= high, (f"steady goodput {steady_bps / 1e6:.2f} Mbit/s outside "
+                                       f"[{low / 1e6:.2f}, {high / 1e6:.2f}]", figures)
+    return figures
+
+
+# --------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------
 
@@ -445,7 +566,8 @@ def iperf3_server():
         port = _free_tcp_port()
         log = tempfile.TemporaryFile(mode="w+")
         logs.append(log)
-        process = subprocess.Popen(["iperf3", "-s", "-1", "-p", str(port)],
+        # -J: a client's --get-server-output then carries the server's intervals as JSON.
+        process = subprocess.Popen(["iperf3", "-s", "-1", "-J", "-p", str(port)],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, text=True,
                                    env=base_env())
         server = Iperf3Server(port, process)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import socket
 import statistics
@@ -19,7 +20,7 @@ import sys
 
 import pytest
 
-from conftest import binomial_interval, read_json, wait_until
+from conftest import RTT_EPSILON_MS, binomial_interval, read_json, wait_until
 
 SEED_HEADER = re.compile(r"longhaul: link r\d+ up \(seed (\d+)\)")
 PING_REPLY = re.compile(r"icmp_seq=(\d+) ttl=\d+ time=([\d.]+) ms( \(DUP!\))?")
@@ -37,11 +38,26 @@ def warm_up(remote_var: str = "LONGHAUL_REMOTE") -> str:
     return (f'for i in 1 2 3 4 5; do ping -c 1 -W 1 "${remote_var}" >/dev/null && break; done; ')
 
 
-def ping_command(count: int, interval: str, quiet: bool = False) -> list[str]:
-    """A shell command line: warm-up, then `count` probes every `interval` s, printed."""
+def ping_command(count: int, interval: str, quiet: bool = False,
+                 timestamps: bool = False) -> list[str]:
+    """A shell command line: warm-up, then `count` probes every `interval` s, printed
+    (with `timestamps`, each reply line starts with ping's clock: `ping -D`)."""
     q = "-q " if quiet else ""
+    d = "-D " if timestamps else ""
     return ["sh", "-c", warm_up() +
-            f'exec ping {q}-c {count} -i {interval} -W 1 "$LONGHAUL_REMOTE"']
+            f'exec ping {q}{d}-c {count} -i {interval} -W 1 "$LONGHAUL_REMOTE"']
+
+
+PING_TIMED_REPLY = re.compile(
+    r"\[(\d+\.\d+)\] \d+ bytes from .*?icmp_seq=(\d+) .*?time=([\d.]+) ms")
+
+
+def send_times(output: str) -> dict[int, float]:
+    """icmp_seq -> when ping sent that probe (s, its clock), for each answered probe of
+    `ping -D`: the time ping printed the reply (just after it arrived) less its round trip.
+    Never earlier than the true send time; later by ping's printing delay."""
+    return {int(seq): float(stamp) - float(rtt) / 1000
+            for stamp, seq, rtt in PING_TIMED_REPLY.findall(output)}
 
 
 def parse_replies(output: str) -> list[tuple[int, float, bool]]:
@@ -155,16 +171,48 @@ def test_order_preserving_jitter_keeps_ping_order_and_the_distribution(longhaul,
 def test_reordering_jitter_reorders_ping_replies(longhaul):
     # The contrast: the same link with netem's per-packet delays reorders, so
     # the order check above can fail.
-    probes = 300
+    probes, rtt_ms, jitter_ms = 300, 40.0, 4.0
     result = longhaul.run("run", "-q", "--rtt", "40ms", "--jitter", "4ms", "--distribution",
                           "normal", "--jitter-mode", "reorder", "--seed", "11", "--",
-                          *ping_command(probes, "0.005"), timeout=60)
+                          *ping_command(probes, "0.005", timestamps=True), timeout=60)
     assert result.returncode == 0, result.stderr + result.stdout[-2000:]
     seqs = [seq for seq, _, _ in parse_replies(result.stdout)]
     assert len(seqs) == probes
-    print(f"{inversions(seqs)} of {probes} replies out of order")
-    # ~10 % expected (30); 5 is far below any plausible count.
-    assert inversions(seqs) >= 5, f"only {inversions(seqs)} inversions: {seqs[:50]}"
+    sent = send_times(result.stdout)
+    assert len(sent) == probes, "ping -D printed fewer timed replies than replies"
+    lo, hi, mean = reordered_inversion_interval([sent[seq] for seq in sorted(sent)], rtt_ms,
+                                                jitter_ms, confidence=0.999)
+    found = inversions(seqs)
+    print(f"{found} of {probes} replies out of order; the model expects {mean:.1f}, "
+          f"99.9 % interval [{lo}, {hi}]")
+    assert lo <= found <= hi, f"{found} inversions, 99.9 % interval [{lo}, {hi}]: {seqs[:50]}"
+
+
+def reordered_inversion_interval(sent: list[float], rtt_ms: float, jitter_ms: float,
+                                 confidence: float, trials: int = 4000) -> tuple[int, int, float]:
+    """Interval holding the inversion count of replies to probes sent at `sent` (s) when each
+    direction's delay is an independent N(rtt/2, jitter) draw: a reference model, simulated
+    here with its own generator (not longhaul's), on the probes' real send times (ping's
+    spacing varies with the load and the replies outstanding).
+
+    Each adjacent pair of replies is inverted with probability p = mean / (n - 1) (the
+    simulated mean); the interval is the binomial one for that p, widened to the normal
+    interval of the simulated mean and spread if the pairs' dependence makes that wider.
+    A false failure: 1 - confidence.
+    """
+    rng = random.Random(20261205)
+    sd = jitter_ms / 1000
+    half = rtt_ms / 2000
+    seqs = list(range(len(sent)))
+    counts = []
+    for _ in range(trials):
+        arrival = [t + rng.gauss(half, sd) + rng.gauss(half, sd) for t in sent]
+        order = sorted(seqs, key=arrival.__getitem__)
+        counts.append(inversions(order))
+    mean, spread = statistics.fmean(counts), statistics.stdev(counts)
+    lo, hi = binomial_interval(len(sent) - 1, mean / (len(sent) - 1), confidence)
+    z = statistics.NormalDist().inv_cdf(1 - (1 - confidence) / 2)
+    return min(lo, math.floor(mean - z * spread)), max(hi, math.ceil(mean + z * spread)), mean
 
 
 # Inside the command's namespace (fresh, so its counters are its own): the
@@ -397,12 +445,8 @@ def test_netem_line_delay_and_loss(longhaul, tmp_path):
           f"lateness {lateness(stats)}")
     # 30 ms each way: 60 ms round trip (netem's delay is one way).
     assert abs(mean - 60.0) <= 1.0, f"mean {mean:.3f} ms; lateness {lateness(stats)}"
-    # Not "no probe early" (min >= 59.95 ms): under CPU contention the engine
-    # stamps a packet's arrival with a clock read taken before the receive
-    # call, so a packet that arrives while the worker is descheduled is
-    # released early by up to the stall (seen: 58.8 ms on --delay 30ms). The
-    # bound still catches a delay applied in one direction only (30 ms).
-    assert min(rtts) >= 59.0, min(rtts)
+    # No probe early: a frame never leaves before its kernel arrival stamp plus the delay.
+    assert min(rtts) >= 60.0 - RTT_EPSILON_MS, min(rtts)
     assert lo <= lost <= hi, f"{lost} of {probes} lost, 99.9% interval [{lo}, {hi}]"
     for name in ("up", "down"):
         assert stats["link"][name]["delay_ns"] == 30_000_000
@@ -561,9 +605,11 @@ def test_corruption_is_caught_by_udp_checksums(longhaul, tmp_path):
 def test_outage_drops_are_reported_as_such_in_the_model_counters(longhaul, tmp_path):
     # Nothing but an outage can lose packets here, so every loss drop in each
     # direction must be an outage drop in that direction's model counters.
+    interval_s, outage_s, one_way_s = 0.01, 0.5, 0.005
     json_path = tmp_path / "run.json"
     result = longhaul.run("run", "-q", "--rtt", "10ms", "--outage", "1s+500ms", "--json",
-                          str(json_path), "--", *ping_command(300, "0.01"), timeout=60)
+                          str(json_path), "--", *ping_command(300, "0.01", timestamps=True),
+                          timeout=60)
     assert result.returncode in (0, 1), result.stderr + result.stdout[-2000:]
     summary = parse_summary(result.stdout)
     lost_probes = summary["sent"] - summary["received"]
@@ -575,7 +621,28 @@ def test_outage_drops_are_reported_as_such_in_the_model_counters(longhaul, tmp_p
         assert models["outage_dropped_frames"] == direction["dropped"]["loss"]["packets"], direction
         assert models["aqm_dropped_frames"] == 0 and models["ecn_marked_frames"] == 0, models
         total_outage += models["outage_dropped_frames"]
-    # Half a second of 100 probes/s: each lost probe was dropped going up or its reply coming down.
-    assert lost_probes > 0, summary
+    # Each lost probe was dropped going up or its reply coming down.
     assert lost_probes <= total_outage, (lost_probes, total_outage)
     check_reconciles(stats)
+
+    # The outage's length, seen by the probes. The lost ones are one run of sequence numbers,
+    # between two answered probes a and b. a's reply entered the engine before the outage
+    # began (T0), so a was sent before T0 - one_way; b's request entered after it ended (T1),
+    # so b was sent after T1 less the time from ping's clock read to the frame's kernel
+    # arrival stamp (allowed: one probe interval). Hence b - a >= outage + one_way - interval.
+    # And every lost probe was sent within [T0 - one_way - turnaround, T1), at most one per
+    # interval (ping's pacing never catches up): at most (outage + one_way + interval) /
+    # interval + 1 of them, the peer's turnaround allowed one interval. A 10 ms outage fails
+    # the first bound, a 1 s one the second.
+    sent = send_times(result.stdout)
+    lost = sorted(set(range(1, summary["sent"] + 1)) - set(sent))
+    assert lost, summary
+    assert lost == list(range(lost[0], lost[-1] + 1)), f"losses not in one run: {lost}"
+    before, after = lost[0] - 1, lost[-1] + 1
+    assert before in sent and after in sent, f"the outage was not inside the ping run: {lost}"
+    span = sent[after] - sent[before]
+    most = math.floor((outage_s + one_way_s + interval_s) / interval_s) + 1
+    print(f"{len(lost)} probes lost (at most {most}); answered probes {span * 1000:.1f} ms apart "
+          f"around them (at least {(outage_s + one_way_s - interval_s) * 1000:.0f} ms)")
+    assert span >= outage_s + one_way_s - interval_s, (span, lost)
+    assert len(lost) <= most, (len(lost), most)

@@ -22,7 +22,9 @@ import time
 import pytest
 
 from conftest import (
+    RTT_EPSILON_MS,
     binomial_interval,
+    check_tcp_goodput,
     command_netns,
     is_alive,
     lh_links,
@@ -86,7 +88,7 @@ def check_ping_rtt(longhaul, json_path, rtt_ms: int, family: str = "") -> None:
     # within 1 ms, and no probe is early: the emulator may release late when it
     # is not scheduled in time, but never ahead of time.
     assert abs(ping["avg"] - rtt_ms) <= 1.0, f"{ping}; emulator lateness {lateness(json_path)}"
-    assert ping["min"] >= rtt_ms - 0.05, ping
+    assert ping["min"] >= rtt_ms - RTT_EPSILON_MS, ping
 
 
 @pytest.mark.parametrize("rtt_ms", [20, 100])
@@ -181,8 +183,8 @@ def test_asymmetric_delays_add_up_and_apply_per_direction(longhaul, tmp_path):
           f"down {statistics.median(down):.3f} ms")
     assert abs(statistics.median(up) - up_ms) <= 1.0, up
     assert abs(statistics.median(down) - down_ms) <= 1.0, down
-    assert min(up) >= up_ms - 0.05, up
-    assert min(down) >= down_ms - 0.05, down
+    assert min(up) >= up_ms - RTT_EPSILON_MS, up
+    assert min(down) >= down_ms - RTT_EPSILON_MS, down
 
     link = read_json(json_path)["link"]
     assert link["up"]["delay_ns"] == up_ms * 1_000_000
@@ -196,37 +198,27 @@ def test_asymmetric_delays_add_up_and_apply_per_direction(longhaul, tmp_path):
 # Per full-sized TCP segment: 1448 payload bytes (MSS with timestamps) travel as
 # 1448 + 32 (TCP) + 20 (IP) + 14 (Ethernet) + 24 (preamble, FCS, gap) = 1538
 # bytes on the emulated wire, so goodput cannot exceed 1448/1538 = 94.1 % of the rate.
-WIRE_GOODPUT_CAP = 1448 / 1538
-
-
-def iperf3_received(longhaul, server, link_flags: list[str], iperf3_flags: str) -> dict:
-    """`end.sum_received` of one iperf3 client run (-J plus `iperf3_flags`) toward `server`
-    through `longhaul run -q LINK_FLAGS`."""
+def iperf3_through_run(longhaul, server, link_flags: list[str], iperf3_flags: str) -> dict:
+    """The report of one iperf3 client run (-J --get-server-output plus `iperf3_flags`)
+    toward `server` through `longhaul run -q LINK_FLAGS`."""
     result = longhaul.run(
         "run", "-q", *link_flags, "--",
-        "sh", "-c", f'exec iperf3 -c "$LONGHAUL_REMOTE" -p {server.port} -J {iperf3_flags}',
+        "sh", "-c",
+        f'exec iperf3 -c "$LONGHAUL_REMOTE" -p {server.port} -J --get-server-output '
+        f'{iperf3_flags}',
         timeout=60)
     assert result.returncode == 0, result.stderr + result.stdout
     report = json.loads(result.stdout)
     assert "error" not in report, report.get("error")
-    return report["end"]["sum_received"]
+    return report
 
 
 @pytest.mark.parametrize("direction", ["up", "down"])
 def test_tcp_goodput_fills_the_configured_rate(longhaul, iperf3_server, direction):
-    rate_bps = 200_000_000
     reverse = " -R" if direction == "down" else ""
-    received = iperf3_received(longhaul, iperf3_server(), ["--rate", "200mbit", "--rtt", "20ms"],
-                               "-t 8 -O 2" + reverse)
-    goodput = received["bits_per_second"]
-    # Omitting the first 2 s (slow start) leaves a measured period of about 8 s.
-    assert 7.5 <= received["seconds"] <= 9.0, received
-    ratio = goodput / rate_bps
-    print(f"{direction}: goodput {goodput / 1e6:.1f} Mbit/s = {ratio:.2%} of the rate")
-    assert 0.90 <= ratio <= 1.0, f"goodput {goodput / 1e6:.1f} Mbit/s = {ratio:.1%} of rate"
-    # Tighter ceiling: the shaper must count the whole frame plus overhead.
-    assert ratio <= WIRE_GOODPUT_CAP * 1.01, \
-        f"goodput {ratio:.2%} of rate exceeds the wire cap {WIRE_GOODPUT_CAP:.2%}"
+    report = iperf3_through_run(longhaul, iperf3_server(), ["--rate", "200mbit", "--rtt", "20ms"],
+                                "-t 6" + reverse)
+    check_tcp_goodput(report, 200e6, 0.020)
 
 
 # --------------------------------------------------------------------------
