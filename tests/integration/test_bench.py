@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import re
 import signal
+from pathlib import Path
 
 import pytest
 
-from conftest import wait_until
+from conftest import GOODPUT_TOLERANCE, tcp_payload_per_wire, tcp_ramp_seconds, wait_until
 
 # Per full-size TCP segment: 1448 payload bytes cross the emulated wire as 1538
 # bytes (TCP/IP headers with timestamps, Ethernet header, preamble, FCS, gap).
@@ -89,11 +90,15 @@ def test_goodput_through_the_link_matches_the_rate(longhaul, direction):
     received = doc["end"]["sum_received"]
     # The omitted 2 s of slow start are left out: about 6 s measured (plus the tail).
     assert 5.9 <= received["seconds"] <= 8.0, received
-    prediction = rate_bps * WIRE_GOODPUT_CAP
+    # TCP's ceiling at the rate (conftest.tcp_payload_per_wire), over the steady window after
+    # the omitted ramp (tcp_ramp_seconds is 1 s here): within +-GOODPUT_TOLERANCE of it.
+    assert tcp_ramp_seconds(rate_bps, 0.020) <= 2
+    prediction = rate_bps * tcp_payload_per_wire()
     ratio = received["bits_per_second"] / prediction
     print(f"{direction}: goodput {received['bits_per_second'] / 1e6:.2f} Mbit/s "
           f"= {ratio:.1%} of {prediction / 1e6:.2f} Mbit/s")
-    assert 0.85 <= ratio <= 1.01, f"goodput {ratio:.1%} of {prediction / 1e6:.2f} Mbit/s"
+    assert abs(ratio - 1) <= GOODPUT_TOLERANCE, \
+        f"goodput {ratio:.1%} of {prediction / 1e6:.2f} Mbit/s"
 
     # The sender's acknowledged bytes tell the same story as the receiver's reads.
     sent = sender_totals(doc)
@@ -149,13 +154,17 @@ def test_window_limited_goodput_is_window_over_rtt(longhaul):
     server_rcvbuf = doc["start"]["socket_options"]["server"]["rcvbuf"]
     assert server_rcvbuf["requested_bytes"] == requested
     assert server_rcvbuf["autotuning"] is False
-    assert server_rcvbuf["kernel_bytes"] == 2 * requested, server_rcvbuf  # below rmem_max here
+    # SO_RCVBUF: the kernel caps the request at net.core.rmem_max and doubles it (its
+    # bookkeeping share), so what it grants depends on this host's sysctl.
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    granted = 2 * min(requested, rmem_max)
+    assert server_rcvbuf["kernel_bytes"] == granted, (server_rcvbuf, rmem_max)
     assert doc["start"]["socket_options"]["server"]["congestion"] == "cubic"
 
     sent = sender_totals(doc)
     window = sent["mean_snd_wnd_bytes"]
-    # What the kernel advertises from a 2 x 256 KiB buffer: a share of it, never more.
-    assert 0.25 * 2 * requested <= window <= 2 * requested, window
+    # What the kernel advertises from the granted buffer: a share of it, never more.
+    assert 0.25 * granted <= window <= granted, (window, granted)
     prediction = window * 8 / rtt_s
     goodput = doc["end"]["sum_received"]["bits_per_second"]
     print(f"window {window / 1024:.0f} KiB / {rtt_s * 1000:.0f} ms = {prediction / 1e6:.2f} "

@@ -51,6 +51,9 @@ def sysctl_snapshot(netns: str | None = None) -> dict[str, str]:
         key, sep, value = line.partition(" = ")
         if sep and not VOLATILE.search(key):
             values[key] = value
+    # An unreadable namespace or a failed `sysctl -a` would give two equal empty snapshots.
+    assert len(values) > 100 and "net.ipv4.tcp_wmem" in values, \
+        f"sysctl -a read {len(values)} settings in {netns or 'the host'}"
     return values
 
 
