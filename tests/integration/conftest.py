@@ -26,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Iterable, Optional, TypeVar
 
@@ -98,6 +99,40 @@ def _new(kind: str, names: Iterable[str]) -> list[str]:
 def others_are_up() -> list[str]:
     """State files of runs and labs that were up before the current test (not its own)."""
     return sorted(_PREEXISTING.get("state files", frozenset()))
+
+
+# Skips and dropped checks are visible in `make test` (pytest -rs in tests/CMakeLists.txt).
+# Under LONGHAUL_NO_SKIP=1 (.ci/run sets it: a clean CI machine needs none of them) a skip
+# fails its test unless its reason starts with one of these, each a condition a CI machine
+# legitimately has. None today: CI runs as root on a Debian 12 kernel with AF_XDP, and no
+# other session's runs or labs are up there.
+SKIPS_ALLOWED_WITHOUT_SKIPPING: dict[str, str] = {}
+
+
+def no_skip_wanted() -> bool:
+    return os.environ.get("LONGHAUL_NO_SKIP") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not (report.skipped and no_skip_wanted()) or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    if not any(reason.startswith(allowed) for allowed in SKIPS_ALLOWED_WITHOUT_SKIPPING):
+        report.outcome = "failed"
+        report.longrepr = (f"skipped under LONGHAUL_NO_SKIP=1, and not an allowed skip "
+                           f"(conftest.SKIPS_ALLOWED_WITHOUT_SKIPPING): {reason}")
+
+
+def dropped_check(reason: str) -> None:
+    """A test leaves out one of its checks for `reason`: a warning in the summary, and a
+    failure under LONGHAUL_NO_SKIP=1, like a skip."""
+    if no_skip_wanted():
+        pytest.fail(f"check dropped under LONGHAUL_NO_SKIP=1: {reason}")
+    warnings.warn(f"check dropped: {reason}")
 
 
 def skip_if_others_are_up(what: str) -> None:
