@@ -3,10 +3,15 @@
 // and the LossStage around them.
 //
 // Expected values come from closed forms derived here (stationary
-// distributions, geometric burst lengths); tolerances are about 5 standard
-// errors of the estimate and are stated next to each check.
+// distributions, geometric burst lengths) or from an independent reference
+// computed here (netem's correlated loss). Tolerances are kSigmas standard
+// errors of the estimate, the standard errors derived from the model (the
+// asymptotic variance of a Markov chain's mean, ChainMean below; binomial and
+// geometric counts), never measured from the implementation. With normal
+// tails a correct model fails one check for 1 in 1.7 million seeds.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -83,6 +88,52 @@ Runs Measure(const std::vector<bool>& lost) {
   return runs;
 }
 
+// Standard errors per tolerance: two-sided false-failure probability 5.7e-7.
+constexpr double kSigmas = 5.0;
+
+// The stationary mean of f(X) over a Markov chain with transition matrix P and the asymptotic
+// variance of its sample mean: Var(mean of n steps) ~ sigma2 / n with
+// sigma2 = Var(f) + 2 sum_k>=1 Cov(f(X_0), f(X_k)). The stationary distribution by iterating
+// P; the covariances by propagating f - mean through P until they vanish (these chains forget
+// their state within a few hundred steps; 20000 is far beyond).
+struct ChainMean {
+  std::vector<double> pi;
+  double mean = 0.0;
+  double sigma2 = 0.0;
+  double standard_error(double n) const { return std::sqrt(sigma2 / n); }
+};
+
+ChainMean Chain(const std::vector<std::vector<double>>& p, const std::vector<double>& f) {
+  const std::size_t states = f.size();
+  ChainMean chain;
+  chain.pi.assign(states, 0.0);
+  chain.pi[0] = 1.0;
+  for (int step = 0; step < 200000; ++step) {
+    std::vector<double> next(states, 0.0);
+    for (std::size_t i = 0; i < states; ++i)
+      for (std::size_t j = 0; j < states; ++j) next[j] += chain.pi[i] * p[i][j];
+    chain.pi = next;
+  }
+  for (std::size_t i = 0; i < states; ++i) chain.mean += chain.pi[i] * f[i];
+  std::vector<double> g(states), h(states);
+  for (std::size_t i = 0; i < states; ++i) h[i] = g[i] = f[i] - chain.mean;
+  for (std::size_t i = 0; i < states; ++i) chain.sigma2 += chain.pi[i] * g[i] * g[i];
+  for (int k = 0; k < 20000; ++k) {
+    std::vector<double> next(states, 0.0);  // E[g(X_k) | X_0 = i]
+    for (std::size_t i = 0; i < states; ++i)
+      for (std::size_t j = 0; j < states; ++j) next[i] += p[i][j] * h[j];
+    h = next;
+    for (std::size_t i = 0; i < states; ++i) chain.sigma2 += 2 * chain.pi[i] * g[i] * h[i];
+  }
+  return chain;
+}
+
+// Standard error of the mean of `count` geometric lengths with success probability q
+// (mean 1/q, variance (1 - q) / q^2).
+double GeometricMeanError(double q, double count) {
+  return std::sqrt((1 - q) / (q * q) / count);
+}
+
 struct BernoulliModel {
   CorrelatedBernoulli source;
   bool lose(Random& random) { return source.next(random); }
@@ -115,27 +166,74 @@ TEST(RandomLoss, ResolvesOneInAMillion) {
 // Preserving correlation: the chain repeats the last outcome with probability
 // rho, so the rate stays p, P(lost | lost) = p + rho (1 - p) and bursts are
 // geometric with mean 1 / (1 - P(lost | lost)). 4e6 decisions, p = 2%,
-// rho = 30%; standard errors measured over 20 seeds: rate 1.0e-4 (tolerance
-// 6e-4); P(lost | lost) = 0.314, 0.0021 (tolerance 0.011); mean burst 1.458,
-// 0.005 (tolerance 0.025).
+// rho = 30%. The outcomes are a two-state chain (P(lost | delivered) =
+// p (1 - rho)): the rate's standard error is its ChainMean's (9.5e-5);
+// P(lost | lost) is the share of ~n p steps out of "lost" that stay, binomial
+// (1.6e-3); bursts number ~n p (1 - repeat), geometric (3.5e-3).
 TEST(RandomLoss, PreservingCorrelationKeepsTheRateAndCorrelates) {
   const double p = 0.02;
   const double rho = 0.3;
+  constexpr double kDecisions = 4'000'000;
   BernoulliModel model{CorrelatedBernoulli(p, rho, CorrelationModel::preserving)};
   const Runs runs = Measure(Pattern(model, 3, 4'000'000));
   const double repeat = p + rho * (1 - p);
-  EXPECT_NEAR(runs.loss_rate, p, 6e-4);
-  EXPECT_NEAR(runs.lag1, repeat, 0.011);
-  EXPECT_NEAR(runs.mean_burst, 1.0 / (1.0 - repeat), 0.025);
+  const double start = p * (1 - rho);
+  const ChainMean chain = Chain({{1 - start, start}, {1 - repeat, repeat}}, {0, 1});
+  EXPECT_NEAR(chain.mean, p, 1e-12);
+  EXPECT_NEAR(runs.loss_rate, p, kSigmas * chain.standard_error(kDecisions));
+  EXPECT_NEAR(runs.lag1, repeat, kSigmas * std::sqrt(repeat * (1 - repeat) / (kDecisions * p)));
+  EXPECT_NEAR(runs.mean_burst, 1.0 / (1.0 - repeat),
+              kSigmas * GeometricMeanError(1 - repeat, kDecisions * p * (1 - repeat)));
 }
 
 // netem's correlated loss averages uniforms, so a correlated loss loses far
 // fewer packets than configured ("loss 10% 25%" loses 1.75%, "loss 1% 25%"
 // 0.0002%): documented, and reproduced on purpose by the netem model.
+//
+// The reference is computed here from netem's recursion, not from longhaul: each draw is
+// X' = rho X + (1 - rho) U (get_crandom's weighted average, U uniform), lost when X' <= p.
+// Its stationary distribution F solves F(t) = E[clamp((t - rho X) / (1 - rho), 0, 1)], iterated
+// on a grid from the uniform (rho^20 ~ 1e-12: converged). The sample's standard error comes
+// from batch means over 100 batches of 20000 draws, far longer than the draws' memory
+// (rho^k); the tolerance is kSigmas of it plus the grid's error.
+double NetemCorrelatedLossRate(double p, double rho) {
+  constexpr std::size_t kCells = 2000;
+  std::vector<double> mass(kCells, 1.0 / kCells);  // of X in each cell, at its midpoint
+  const auto cdf_at = [&](double t) {
+    double below = 0.0;
+    for (std::size_t j = 0; j < kCells; ++j) {
+      const double x = (static_cast<double>(j) + 0.5) / kCells;
+      below += mass[j] * std::clamp((t - rho * x) / (1 - rho), 0.0, 1.0);
+    }
+    return below;
+  };
+  for (int iteration = 0; iteration < 20; ++iteration) {
+    std::vector<double> next(kCells);
+    double previous = 0.0;
+    for (std::size_t j = 0; j < kCells; ++j) {
+      const double upper = cdf_at(static_cast<double>(j + 1) / kCells);
+      next[j] = upper - previous;
+      previous = upper;
+    }
+    mass = next;
+  }
+  return cdf_at(p);
+}
+
 TEST(RandomLoss, NetemCorrelationLosesLessThanConfigured) {
+  const double reference = NetemCorrelatedLossRate(0.10, 0.25);
+  EXPECT_NEAR(reference, 0.0175, 5e-4);  // the documented figure
   BernoulliModel model{CorrelatedBernoulli(0.10, 0.25, CorrelationModel::netem)};
-  const Runs runs = Measure(Pattern(model, 4, 2'000'000));
-  EXPECT_NEAR(runs.loss_rate, 0.0175, 0.002);
+  const std::vector<bool> lost = Pattern(model, 4, 2'000'000);
+  constexpr std::size_t kBatches = 100;
+  const std::size_t batch = lost.size() / kBatches;
+  std::vector<double> rates(kBatches, 0.0);
+  for (std::size_t i = 0; i < lost.size(); ++i) rates[i / batch] += lost[i] ? 1.0 : 0.0;
+  double mean = 0.0, squares = 0.0;
+  for (double& rate : rates) mean += (rate /= static_cast<double>(batch)) / kBatches;
+  for (const double rate : rates) squares += (rate - mean) * (rate - mean);
+  const double standard_error = std::sqrt(squares / (kBatches - 1) / kBatches);
+  EXPECT_NEAR(mean, reference, kSigmas * standard_error + 1e-4);
 }
 
 TEST(RandomLoss, ZeroAndCertainLoss) {
@@ -154,28 +252,41 @@ TEST(RandomLoss, ZeroAndCertainLoss) {
 
 // Simple Gilbert (1-h = 100%, 1-k = 0): p = 1%, r = 10%. Bad periods are
 // geometric: mean burst 1/r = 10 with P(length 1) = r; good periods mean
-// 1/p = 100; loss rate p/(p+r) = 1/11. 4e6 decisions hold ~36000 bursts;
-// standard errors measured over 20 seeds: 0.044 (burst), 0.43 (gap), 0.0014
-// (P(length 1)), 0.0005 (rate). Tolerances 0.25, 2.5, 0.008, 0.0025.
+// 1/p = 100; loss rate p/(p+r) = 1/11. 4e6 decisions hold ~36000 bursts
+// (n pi_good p); standard errors: geometric means over that many bursts and
+// gaps (0.050, 0.52), binomial P(length 1) (0.0016), the state chain's mean
+// for the rate (6.0e-4).
 TEST(GilbertElliott, SimpleGilbertBurstsAreGeometricWithMeanOneOverR) {
-  GilbertElliottLoss model({0.01, 0.10, 1.0, 0.0});
+  const double p = 0.01, r = 0.10;
+  constexpr double kDecisions = 4'000'000;
+  GilbertElliottLoss model({p, r, 1.0, 0.0});
   const Runs runs = Measure(Pattern(model, 6, 4'000'000));
-  EXPECT_NEAR(runs.mean_burst, 10.0, 0.25);
-  EXPECT_NEAR(runs.mean_gap, 100.0, 2.5);
-  EXPECT_NEAR(runs.single_bursts, 0.10, 0.008);
-  EXPECT_NEAR(runs.loss_rate, 1.0 / 11.0, 0.0025);
+  const ChainMean chain = Chain({{1 - p, p}, {r, 1 - r}}, {0, 1});
+  const double bursts = kDecisions * chain.pi[0] * p;
+  EXPECT_NEAR(runs.mean_burst, 1 / r, kSigmas * GeometricMeanError(r, bursts));
+  EXPECT_NEAR(runs.mean_gap, 1 / p, kSigmas * GeometricMeanError(p, bursts));
+  EXPECT_NEAR(runs.single_bursts, r, kSigmas * std::sqrt(r * (1 - r) / bursts));
+  EXPECT_NEAR(runs.loss_rate, 1.0 / 11.0, kSigmas * chain.standard_error(kDecisions));
   EXPECT_NEAR(GilbertElliottConfig({0.01, 0.10, 1.0, 0.0}).loss_rate(), 1.0 / 11.0, 1e-12);
 }
 
 // Full model: p = 5%, r = 30%, 1-h = 70%, 1-k = 1%: rate
-// (r (1-k) + p (1-h)) / (p + r) = 0.038 / 0.35 = 0.10857. 4e6 decisions,
-// standard error 2.4e-4 (20 seeds). Tolerance 0.0015.
+// (r (1-k) + p (1-h)) / (p + r) = 0.038 / 0.35 = 0.10857. 4e6 decisions. A
+// decision is Bernoulli(q(state)) given the state chain, so the rate's
+// variance is the chain's for q plus the mean Bernoulli variance E[q (1-q)]
+// (standard error 2.8e-4).
 TEST(GilbertElliott, LossRateMatchesTheStationaryMix) {
   const GilbertElliottConfig config{0.05, 0.30, 0.70, 0.01};
+  constexpr double kDecisions = 4'000'000;
   EXPECT_NEAR(config.loss_rate(), 0.038 / 0.35, 1e-12);
   GilbertElliottLoss model(config);
   const Runs runs = Measure(Pattern(model, 7, 4'000'000));
-  EXPECT_NEAR(runs.loss_rate, 0.038 / 0.35, 0.0015);
+  const std::vector<double> q{0.01, 0.70};
+  const ChainMean chain = Chain({{0.95, 0.05}, {0.30, 0.70}}, q);
+  double bernoulli = 0.0;
+  for (std::size_t s = 0; s < 2; ++s) bernoulli += chain.pi[s] * q[s] * (1 - q[s]);
+  const double standard_error = std::sqrt((chain.sigma2 + bernoulli) / kDecisions);
+  EXPECT_NEAR(runs.loss_rate, 0.038 / 0.35, kSigmas * standard_error);
 }
 
 // netem's defaults for `gemodel p`: r = 1-p, 1-h = 1, 1-k = 0, which makes
@@ -223,7 +334,7 @@ std::array<double, 4> Stationary(const MarkovLossConfig& c) {
 }
 
 // p13 = 1%, p31 = 30%, p32 = 5%, p23 = 20%, p14 = 0.5%. 4e6 decisions; the
-// rate's standard error is 2e-4 (20 seeds). Tolerance 1e-3.
+// standard errors of the rate and of each state's share are their ChainMean's.
 TEST(MarkovLoss, LossRateAndIsolatedLossesMatchTheStationaryDistribution) {
   const MarkovLossConfig config{0.01, 0.30, 0.05, 0.20, 0.005};
   const auto pi = Stationary(config);
@@ -237,9 +348,20 @@ TEST(MarkovLoss, LossRateAndIsolatedLossesMatchTheStationaryDistribution) {
     lost += model.lose(random) ? 1U : 0U;
     ++visits[static_cast<std::size_t>(model.state() - 1)];
   }
-  EXPECT_NEAR(static_cast<double>(lost) / kDecisions, pi[2] + pi[3], 1e-3);
+  const std::vector<std::vector<double>> matrix = {
+      {1 - config.p13 - config.p14, 0, config.p13, config.p14},
+      {0, 1 - config.p23, config.p23, 0},
+      {config.p31, config.p32, 1 - config.p31 - config.p32, 0},
+      {1, 0, 0, 0}};
+  const ChainMean loss = Chain(matrix, {0, 0, 1, 1});
+  EXPECT_NEAR(static_cast<double>(lost) / kDecisions, pi[2] + pi[3],
+              kSigmas * loss.standard_error(kDecisions));
   for (std::size_t s = 0; s < 4; ++s) {
-    EXPECT_NEAR(static_cast<double>(visits[s]) / kDecisions, pi[s], 2e-3) << "state " << s + 1;
+    std::vector<double> in_state(4, 0.0);
+    in_state[s] = 1.0;
+    EXPECT_NEAR(static_cast<double>(visits[s]) / kDecisions, pi[s],
+                kSigmas * Chain(matrix, in_state).standard_error(kDecisions))
+        << "state " << s + 1;
   }
 }
 
@@ -268,13 +390,16 @@ TEST(MarkovLoss, NetemDefaultsAreBernoulli) {
 }
 
 // Two-parameter use (p13, p31) is the simple Gilbert model: bursts mean
-// 1/p31, rate p13 / (p13 + p31). Standard errors (20 seeds): burst 0.017,
-// rate 2.4e-4. Tolerances 0.1 and 1.25e-3.
+// 1/p31, rate p13 / (p13 + p31). Standard errors: the geometric mean over the
+// ~n pi_1 p13 bursts, and the two-state chain's mean.
 TEST(MarkovLoss, TwoParametersGiveGilbertBursts) {
+  constexpr double kDecisions = 4'000'000;
   MarkovLoss model({0.01, 0.25, 0.0, 1.0, 0.0});
   const Runs runs = Measure(Pattern(model, 14, 4'000'000));
-  EXPECT_NEAR(runs.mean_burst, 4.0, 0.1);
-  EXPECT_NEAR(runs.loss_rate, 0.01 / 0.26, 1.25e-3);
+  const ChainMean chain = Chain({{0.99, 0.01}, {0.25, 0.75}}, {0, 1});
+  EXPECT_NEAR(runs.mean_burst, 4.0,
+              kSigmas * GeometricMeanError(0.25, kDecisions * chain.pi[0] * 0.01));
+  EXPECT_NEAR(runs.loss_rate, 0.01 / 0.26, kSigmas * chain.standard_error(kDecisions));
 }
 
 TEST(MarkovLoss, ReducibleChainsHaveTheirLongRunRate) {
