@@ -64,8 +64,7 @@ def main():
     # In flight: what the measured goodput keeps on the round trip (as run.py).
     in_flight = gbps * 1e9 / 8 * RTT_S
     bound = 1.2 * in_flight + 64 * 2**20
-    unasked = sum(v["packets"] for d in run_json["directions"].values()
-                  for k, v in d["dropped"].items() if k not in ("queue_full", "loss"))
+    unasked = bench.unconfigured_drops(run_json)  # lost before ingress included
 
     mib = 2**20
     rows = [
