@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import re
 
-from conftest import (GOODPUT_TOLERANCE, IPERF3_BLOCK_BYTES, check_tcp_goodput, read_json, tcp_payload_per_wire,
-                      tcp_ramp_seconds)
+from conftest import (GOODPUT_TOLERANCE, IPERF3_BLOCK_BYTES, check_tcp_goodput, read_json,
+                      tcp_payload_per_wire, tcp_ramp_seconds)
 
 PAYLOAD_PER_WIRE = tcp_payload_per_wire()  # TCP payload per wire byte of a full-size packet
 
