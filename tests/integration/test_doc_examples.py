@@ -40,8 +40,6 @@ EXEMPT = {
     "longhaul shell england": "an interactive shell",
     "bench client A ": "host A is another machine",
     "longhaul bench server                       # on host A": "runs until stopped (host A)",
-    "bench sweep --rate 1gbit --rtt 0,2,4": "about 4.5 minutes (tests/integration/test_sweep.py "
-                                            "runs a short sweep)",
     "--netns lh-r1-cmd": "needs a live run r1 (test_tune.py applies and reverts in a run)",
     "--lab four-sites --site japan": "applies host settings in a lab site (test_tune.py)",
 }
