@@ -181,3 +181,18 @@ def test_lab_examples_run_in_order(tmp_path, bindir):
         subprocess.run([str(longhaul_binary()), "down", "four-sites"], env=base_env(),
                        capture_output=True, timeout=60)
     assert not failures, "\n".join(failures)
+
+
+def test_the_schedule_file_in_impairments_md_is_accepted(tmp_path):
+    """docs/impairments.md's schedule file (`day.sched`) and its flag lines, as written."""
+    text = (REPO_ROOT / "docs" / "impairments.md").read_text()
+    section = text.split("## Schedules", 1)[1]
+    blocks = re.findall(r"((?:^    .*\n)+)", section, re.M)
+    flags, schedule = blocks[0], blocks[1]
+    (tmp_path / "day.sched").write_text("\n".join(line[4:] for line in schedule.splitlines()))
+    assert "repeat" in schedule, schedule
+    for flag_line in flags.splitlines():
+        result = subprocess.run([str(longhaul_binary()), "run", *flag_line.split(), "--", "true"],
+                                cwd=tmp_path, env=base_env(), capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 0, f"`{flag_line.strip()}`: {result.stderr}"
