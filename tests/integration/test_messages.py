@@ -1,0 +1,44 @@
+"""Messages say what the docs say: prefixes, flag names, counts and plurals."""
+
+from __future__ import annotations
+
+import re
+
+from test_labs import labs, write_topology  # noqa: F401 (labs is a fixture)
+
+ONE_SWITCH = """
+name = "msgs"
+[[site]]
+name = "a"
+[[site]]
+name = "b"
+[[switch]]
+name = "s"
+[[lane]]
+a = "a"
+b = "s"
+[[lane]]
+a = "b"
+b = "s"
+"""
+
+
+def test_a_missing_required_flag_has_the_prefix_and_both_names(longhaul):
+    result = longhaul.run("capture", "japan")
+    assert result.returncode == 2
+    assert result.stderr.startswith("longhaul: -w,--write is required"), result.stderr
+
+
+def test_up_check_counts_in_the_singular(longhaul, tmp_path):
+    result = longhaul.run("up", "--check", str(write_topology(tmp_path, ONE_SWITCH)))
+    assert result.returncode == 0, result.stderr
+    assert "is valid: 2 sites, 1 switch, 2 lanes" in result.stdout, result.stdout
+
+
+def test_capture_summary_states_the_lost_count(labs, longhaul, tmp_path):  # noqa: F811
+    lab = labs(write_topology(tmp_path, ONE_SWITCH))
+    result = longhaul.run("capture", "--lab", lab.name, "a", "-w", str(tmp_path / "a.pcap"),
+                          "-t", "0.3")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"stopped by .*; \d+ lost by the kernel's capture buffer", result.stderr), \
+        result.stderr
