@@ -42,3 +42,12 @@ def test_capture_summary_states_the_lost_count(labs, longhaul, tmp_path):  # noq
     assert result.returncode == 0, result.stderr
     assert re.search(r"stopped by .*; \d+ lost by the kernel's capture buffer", result.stderr), \
         result.stderr
+
+
+def test_version_is_printed_and_documented(longhaul):
+    from conftest import REPO_ROOT
+    result = longhaul.run("--version")
+    assert result.returncode == 0 and re.match(r"longhaul \d+\.\d+\.\d+", result.stdout), result
+    for doc in ("README.md", "docs/longhaul.1"):
+        text = (REPO_ROOT / doc).read_text().replace("\\-", "-")
+        assert "longhaul --version" in text, doc
