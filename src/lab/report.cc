@@ -1,5 +1,7 @@
 #include "lab/report.hh"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <utility>
 
 #include "io/error.hh"
+#include "io/process.hh"
 
 namespace longhaul::lab {
 
@@ -206,7 +209,12 @@ void write_json_report(const nlohmann::json& report, const std::string& path) {
   }
   std::ofstream out(path);
   out << report.dump(2) << '\n';
+  out.close();
   if (!out) io::throw_errno("write", path);
+  // Under sudo the file belongs to the user who asked for it (as capture's pcap does).
+  if (const auto user = io::sudo_invoker()) {
+    if (::chown(path.c_str(), user->uid, user->gid) != 0) io::throw_errno("chown", path);
+  }
 }
 
 }  // namespace longhaul::lab

@@ -27,3 +27,32 @@ def test_duplicates_column_reconciles_and_percentiles_stay_below_max(longhaul):
     assert len(percentile_lines) == 4, result.stderr
     for p50, p99, p999, largest in percentile_lines:
         assert int(p50) <= int(p99) <= int(p999) <= int(largest), result.stderr
+
+
+def test_run_json_belongs_to_the_sudo_invoker(longhaul, tmp_path):
+    path = tmp_path / "run.json"
+    result = longhaul.run("run", "-q", "--json", str(path), "--", "true",
+                          env={"SUDO_UID": "65534", "SUDO_GID": "65534"}, keep_sudo=True)
+    assert result.returncode == 0, result.stderr
+    assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534)
+
+
+def json_keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | set().union(*(json_keys(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(json_keys(v) for v in value)) if value else set()
+    return set()
+
+
+def test_every_run_json_field_is_documented(longhaul, tmp_path):
+    from conftest import REPO_ROOT
+    path = tmp_path / "run.json"
+    result = longhaul.run("run", "-q", "--rate", "10mbit", "--queue", "20ms", "--duplicate", "1%",
+                          "--json", str(path), "--", "true")
+    assert result.returncode == 0, result.stderr
+    import json
+    keys = json_keys(json.loads(path.read_text()))
+    doc = (REPO_ROOT / "docs" / "run.md").read_text()
+    undocumented = sorted(key for key in keys if f'"{key}"' not in doc and f"`{key}`" not in doc)
+    assert not undocumented, f"docs/run.md never names these run --json fields: {undocumented}"
