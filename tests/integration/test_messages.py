@@ -51,3 +51,15 @@ def test_version_is_printed_and_documented(longhaul):
     for doc in ("README.md", "docs/longhaul.1"):
         text = (REPO_ROOT / doc).read_text().replace("\\-", "-")
         assert "longhaul --version" in text, doc
+
+
+def test_down_removes_the_tune_state_of_the_labs_sites(labs, longhaul, tmp_path):  # noqa: F811
+    from pathlib import Path
+    lab = labs(write_topology(tmp_path, ONE_SWITCH))
+    applied = longhaul.run("tune", "--rate", "1gbit", "--rtt", "80ms", "--lab", lab.name,
+                           "--site", "a", "--apply")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    state = Path("/run/longhaul/tune") / f"netns-lh-{lab.name}-a.json"
+    assert state.exists(), applied.stdout
+    lab.down()
+    assert not state.exists()
