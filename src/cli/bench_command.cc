@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/commands.hh"
+#include "core/topology.hh"
 #include "lab/run_session.hh"
 #include "lab/sweep.hh"
 #include "measure/bench_json.hh"
@@ -188,7 +189,8 @@ BenchCommand::BenchCommand(CLI::App& app)
   sweep_ = command_->add_subcommand(
       "sweep", "Throughput against RTT with host defaults and tuned, beside the model (root)");
   sweep_->footer(
-      "For each RTT a two-site lab named `sweep` (sites client and server, one lane with that\n"
+      "For each RTT a two-site lab named sw-PID or --name (sites client and server, one lane with "
+      "that\n"
       "RTT, --rate and --loss) comes up; each profile's test runs in it (an upload, server and\n"
       "client inside the sites) and the lab goes down again, also on errors and Ctrl-C.\n"
       "Profiles: default = the sites as created (the host's per-namespace settings, or --window);\n"
@@ -233,6 +235,10 @@ BenchCommand::BenchCommand(CLI::App& app)
   text_option(sweep_, "--plot", sweep_plot_,
               "Draw throughput against RTT, measured and predicted, into FILE (.svg or .png)",
               "FILE");
+  text_option(sweep_, "--name", sweep_name_,
+              "Name of the labs it brings up (default sw-PID, unique to this sweep, so two "
+              "sweeps on one machine never collide)",
+              "NAME");
   sweep_->add_flag("--no-progress", sweep_no_progress_,
                    "No progress line (it is shown only on a terminal)");
 }
@@ -537,6 +543,13 @@ int BenchCommand::execute_sweep() {
   }
   if (sweep_window_)
     s.window_bytes = parsed_or_usage(core::parse_bytes(*sweep_window_), "-w/--window");
+  request.lab_name = sweep_name_.value_or(fmt::format("sw-{}", ::getpid()));
+  if (!core::valid_topology_name(request.lab_name, core::kMaxLabNameLength)) {
+    throw UsageError(fmt::format(
+        "--name {}: use lowercase letters, digits and '-', starting with a letter, at most {} "
+        "characters",
+        request.lab_name, core::kMaxLabNameLength));
+  }
   if (const auto error = lab::validate(request); !error.empty()) throw UsageError(error);
   if (sweep_plot_) {
     if (const auto format = measure::plot_format_for(*sweep_plot_); !format) {
