@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
-.PHONY: all deps build run test test-unit test-integration test-asan bench bench-soak format format-check install clean
+.PHONY: all deps build run test test-unit test-integration test-asan bench bench-soak format format-check install uninstall clean
 
 all: build
 
@@ -54,8 +54,15 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(SOURCES)
 
+# Installs under PREFIX (default /usr/local): bin/longhaul and share/man/man1/longhaul.1.
+PREFIX ?= /usr/local
 install: build
-	@cmake --install $(BUILD_DIR)
+	@cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+# Removes exactly what the last `make install` wrote (CMake's install manifest lists it).
+uninstall:
+	@test -f $(BUILD_DIR)/install_manifest.txt || { echo "make uninstall: no $(BUILD_DIR)/install_manifest.txt: nothing was installed from this build directory" >&2; exit 1; }
+	@while read -r file || [ -n "$$file" ]; do rm -fv "$$file"; done < $(BUILD_DIR)/install_manifest.txt
 
 clean:
 	@rm -rf $(BUILD_DIR) $(ASAN_DIR)

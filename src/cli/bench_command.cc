@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/commands.hh"
+#include "core/topology.hh"
 #include "lab/run_session.hh"
 #include "lab/sweep.hh"
 #include "measure/bench_json.hh"
@@ -43,6 +44,18 @@ T parsed_or_usage(const core::Parsed<T>& parsed, const char* flag) {
 }
 
 // Exit status of a finished client: 0, 1 for a failed test, 128+N when signal N stopped it.
+/// HOST, refused when empty: "$LONGHAUL_REMOTE" typed on `longhaul run`'s command line is
+/// expanded by the calling shell, where it is unset, before the link exists.
+const std::string& nonempty_host(const std::string& host) {
+  if (host.empty()) {
+    throw UsageError(
+        "HOST is empty. If you wrote \"$LONGHAUL_REMOTE\" after `longhaul run ... --`, your "
+        "shell expanded it before longhaul started, where it is not set: write {remote} "
+        "instead, which longhaul run replaces with the address");
+  }
+  return host;
+}
+
 int client_status(const measure::BenchResult& result, const measure::SignalWatch& signals) {
   if (signals.received() != 0) return 128 + signals.received();
   return result.error ? 1 : 0;
@@ -59,7 +72,7 @@ BenchCommand::BenchCommand(CLI::App& app)
   command_->require_subcommand(1);
   command_->footer(
       "Run `longhaul bench server` on one host and `longhaul bench client HOST` on the other\n"
-      "(or inside `longhaul run`, with HOST \"$LONGHAUL_REMOTE\"). See docs/bench.md.");
+      "(or inside `longhaul run`, with HOST {remote}, which run replaces). See docs/bench.md.");
 
   server_ = command_->add_subcommand("server", "Wait for bench clients and run their tests");
   server_
@@ -79,7 +92,7 @@ BenchCommand::BenchCommand(CLI::App& app)
       "Units: seconds as a bare number or a duration (10, 1.5, 500ms); sizes in B, kB, MB,\n"
       "KiB, MiB (256KiB); rates in bit, kbit, mbit, gbit (100mbit).\n"
       "Exit status: 0 success, 1 the test failed, 2 bad usage, 128+N stopped by signal N.\n"
-      "Example: longhaul run --rtt 80ms --rate 1gbit -- longhaul bench client \"$LONGHAUL_REMOTE\" "
+      "Example: longhaul run --rtt 80ms --rate 1gbit -- longhaul bench client {remote} "
       "-t 30 -O 5 --path-rate 1gbit");
   auto* c = client_;
   c->add_option("host", host_, "The server's name or address")->required();
@@ -135,7 +148,7 @@ BenchCommand::BenchCommand(CLI::App& app)
       "written to the response's last byte read. --under-load repeats the timing while a bulk\n"
       "test (-P streams, -R for download) fills the same path: latency under load.\n"
       "Exit status: 0 success, 1 the test failed, 2 bad usage, 128+N stopped by signal N.\n"
-      "Example: longhaul run --rtt 20ms --rate 50mbit -- longhaul bench rr \"$LONGHAUL_REMOTE\" "
+      "Example: longhaul run --rtt 20ms --rate 50mbit -- longhaul bench rr {remote} "
       "--under-load");
   add_transaction_flags(rr_);
   rr_->add_flag("--under-load", under_load_,
@@ -159,7 +172,7 @@ BenchCommand::BenchCommand(CLI::App& app)
       "tcp_tw_reuse.\n"
       "Exit status: 0 the test ran (failed connections are results), 1 it could not run,\n"
       "2 bad usage, 128+N stopped by signal N.\n"
-      "Example: longhaul run --rtt 20ms -- longhaul bench churn \"$LONGHAUL_REMOTE\" "
+      "Example: longhaul run --rtt 20ms -- longhaul bench churn {remote} "
       "--rate-connections 500 -t 10");
   add_transaction_flags(churn_);
   text_option(churn_, "--rate-connections", rate_connections_,
@@ -176,7 +189,8 @@ BenchCommand::BenchCommand(CLI::App& app)
   sweep_ = command_->add_subcommand(
       "sweep", "Throughput against RTT with host defaults and tuned, beside the model (root)");
   sweep_->footer(
-      "For each RTT a two-site lab named `sweep` (sites client and server, one lane with that\n"
+      "For each RTT a two-site lab named sw-PID or --name (sites client and server, one lane with "
+      "that\n"
       "RTT, --rate and --loss) comes up; each profile's test runs in it (an upload, server and\n"
       "client inside the sites) and the lab goes down again, also on errors and Ctrl-C.\n"
       "Profiles: default = the sites as created (the host's per-namespace settings, or --window);\n"
@@ -221,6 +235,10 @@ BenchCommand::BenchCommand(CLI::App& app)
   text_option(sweep_, "--plot", sweep_plot_,
               "Draw throughput against RTT, measured and predicted, into FILE (.svg or .png)",
               "FILE");
+  text_option(sweep_, "--name", sweep_name_,
+              "Name of the labs it brings up (default sw-PID, unique to this sweep, so two "
+              "sweeps on one machine never collide)",
+              "NAME");
   sweep_->add_flag("--no-progress", sweep_no_progress_,
                    "No progress line (it is shown only on a terminal)");
 }
@@ -360,7 +378,7 @@ int BenchCommand::execute_client() {
   }
 
   measure::ClientOptions options;
-  options.host = host_;
+  options.host = nonempty_host(host_);
   options.port = port_;
   options.config = config;
   options.version = kVersion;
@@ -397,7 +415,7 @@ int BenchCommand::execute_client() {
 
 int BenchCommand::execute_rr() {
   measure::RrOptions options;
-  options.host = tx_host_;
+  options.host = nonempty_host(tx_host_);
   options.port = tx_port_;
   options.config = transaction_config(measure::TransactionKind::rr);
   options.version = kVersion;
@@ -448,7 +466,7 @@ int BenchCommand::execute_rr() {
 
 int BenchCommand::execute_churn() {
   measure::ChurnOptions options;
-  options.host = tx_host_;
+  options.host = nonempty_host(tx_host_);
   options.port = tx_port_;
   options.config = transaction_config(measure::TransactionKind::churn);
   options.version = kVersion;
@@ -525,6 +543,13 @@ int BenchCommand::execute_sweep() {
   }
   if (sweep_window_)
     s.window_bytes = parsed_or_usage(core::parse_bytes(*sweep_window_), "-w/--window");
+  request.lab_name = sweep_name_.value_or(fmt::format("sw-{}", ::getpid()));
+  if (!core::valid_topology_name(request.lab_name, core::kMaxLabNameLength)) {
+    throw UsageError(fmt::format(
+        "--name {}: use lowercase letters, digits and '-', starting with a letter, at most {} "
+        "characters",
+        request.lab_name, core::kMaxLabNameLength));
+  }
   if (const auto error = lab::validate(request); !error.empty()) throw UsageError(error);
   if (sweep_plot_) {
     if (const auto format = measure::plot_format_for(*sweep_plot_); !format) {

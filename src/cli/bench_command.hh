@@ -75,7 +75,7 @@ class BenchCommand {
   std::string sweep_rtts_;
   std::string sweep_profiles_ = "default,tuned";
   std::optional<std::string> sweep_time_, sweep_omit_, sweep_loss_, sweep_window_, sweep_json_,
-      sweep_plot_;
+      sweep_plot_, sweep_name_;
   std::uint32_t sweep_streams_ = 1;
   bool sweep_no_progress_ = false;
 };

@@ -81,9 +81,13 @@ int UpCommand::execute() {
     }
   }
   if (check_only_) {
-    std::cout << fmt::format("{}: lab '{}' is valid: {} sites, {} switches, {} lanes\n", file_,
-                             definition.topology.name, definition.topology.sites.size(),
-                             definition.topology.switches.size(), definition.topology.lanes.size());
+    const auto count = [](std::size_t n, const char* one, const char* many) {
+      return fmt::format("{} {}", n, n == 1 ? one : many);
+    };
+    std::cout << fmt::format("{}: lab '{}' is valid: {}, {}, {}\n", file_, definition.topology.name,
+                             count(definition.topology.sites.size(), "site", "sites"),
+                             count(definition.topology.switches.size(), "switch", "switches"),
+                             count(definition.topology.lanes.size(), "lane", "lanes"));
     for (std::size_t l = 0; l < definition.lanes.size(); ++l) {
       const auto& lane = definition.topology.lanes[l];
       std::cout << fmt::format("  lane {} ({} -> {})\n    up:   {}\n    down: {}\n", lane.name,

@@ -61,6 +61,22 @@ int main(int argc, char** argv) {
     std::cerr << "longhaul: unknown option or argument: " << unknown
               << "\n  (put the command to run after --; see `longhaul run --help`)\n";
     return lab::kExitUsage;
+  } catch (const CLI::RequiredError& error) {
+    // CLI11 says "--write is required" without our prefix and with the long name only.
+    std::string message = error.what();
+    const std::string name = message.substr(0, message.find(' '));
+    for (const CLI::App* command = &app; command != nullptr;) {
+      const CLI::App* selected = nullptr;
+      for (const CLI::App* sub : command->get_subcommands()) selected = sub;
+      if (const CLI::Option* option = command->get_option_no_throw(name);
+          option != nullptr && name.starts_with("-")) {
+        message.replace(0, name.size(), option->get_name(false, true));
+      }
+      command = selected;
+    }
+    std::cerr << "longhaul: " << message << " (see `longhaul "
+              << (argc > 1 ? std::string(argv[1]) + " " : std::string()) << "--help`)\n";
+    return lab::kExitUsage;
   } catch (const CLI::ParseError& error) {
     const int code = app.exit(error);
     return code == 0 ? 0 : lab::kExitUsage;

@@ -6,6 +6,7 @@
 #include "cli/commands.hh"
 #include "cli/link_flags.hh"
 #include "io/xsk_socket.hh"
+#include "lab/command_placeholders.hh"
 #include "lab/run_session.hh"
 
 namespace longhaul::cli {
@@ -17,16 +18,19 @@ RunCommand::RunCommand(CLI::App& app) {
       "way back. --rtt X applies X/2 one way in each direction; --delay X applies X one way in\n"
       "each direction. With no link flags the link is a clean pass-through.\n\n"
       "The command runs in its own network namespace, as the invoking user under sudo. The\n"
-      "host is reachable at $LONGHAUL_REMOTE (IPv4) and $LONGHAUL_REMOTE6 (IPv6); the command's\n"
-      "own addresses are in $LONGHAUL_LOCAL and $LONGHAUL_LOCAL6.\n\n"
+      "host's addresses on the link are written {remote} (IPv4) and {remote6} (IPv6) in the\n"
+      "command's arguments, which longhaul replaces (your shell cannot: \"$LONGHAUL_REMOTE\" on\n"
+      "longhaul's command line expands to nothing before the link exists); inside, they are in\n"
+      "$LONGHAUL_REMOTE and $LONGHAUL_REMOTE6, the command's own in $LONGHAUL_LOCAL and\n"
+      "$LONGHAUL_LOCAL6 ({local}, {local6}).\n\n"
       "Units: durations ns/us/ms/s (80ms, 1.5s); rates bit/kbit/mbit/gbit/tbit (500mbit);\n"
       "loss in percent (0.1%); sizes B/kB/MB/KiB/MiB (64KiB); packets as 1000p.\n"
       "--netem lines use tc's own units instead (a bare time is microseconds).\n\n"
       "Exit status: the command's own, or 128+N if it (or longhaul) was killed by signal N;\n"
       "2 bad usage, 3 not permitted (needs root), 4 the link could not be built,\n"
       "126 command not executable, 127 command not found.\n\n"
-      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c "
-      "\"$LONGHAUL_REMOTE\"\n"
+      "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c {remote}\n"
+      "         longhaul run --rtt 80ms -- sh -c 'ping -c 3 \"$LONGHAUL_REMOTE\"'\n"
       "See docs/run.md.");
   auto* c = command_;
   // The link flags are shared with `longhaul bridge`: declare new ones in cli/link_flags.cc.
@@ -59,6 +63,8 @@ int RunCommand::execute() {
   }
   request.link = *link;
   request.command = argv_;
+  if (const auto hint = lab::empty_argument_hint(argv_); hint && !quiet_)
+    std::cerr << *hint << '\n';
   request.detailed_stats = stats_;
   request.quiet = quiet_;
   if (!json_.empty()) request.json_path = json_;

@@ -1,5 +1,6 @@
 #include "engine/latency_histogram.hh"
 
+#include <algorithm>
 #include <cmath>
 
 namespace longhaul::engine {
@@ -43,7 +44,8 @@ core::Nanos LatencyHistogram::quantile(double q) const noexcept {
   std::uint64_t seen = 0;
   for (std::size_t i = 0; i < kBuckets; ++i) {
     seen += buckets_[i].get();
-    if (seen >= rank && seen > 0) return i == kBuckets - 1 ? max() : upper_edge(i);
+    // A bucket's upper edge can lie above every sample in it: never report more than the max.
+    if (seen >= rank && seen > 0) return i == kBuckets - 1 ? max() : std::min(upper_edge(i), max());
   }
   return max();
 }

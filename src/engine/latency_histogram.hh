@@ -20,7 +20,7 @@ class LatencyHistogram {
   void record(core::Nanos sample) noexcept;
   /// Samples recorded.
   std::uint64_t count() const noexcept;
-  /// Upper edge of the bucket holding quantile q (0..1); 0 when empty.
+  /// Upper edge of the bucket holding quantile q (0..1), at most max(); 0 when empty.
   core::Nanos quantile(double q) const noexcept;
   /// Largest sample seen.
   core::Nanos max() const noexcept { return core::Nanos{static_cast<std::int64_t>(max_ns_.get())}; }

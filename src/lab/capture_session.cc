@@ -190,10 +190,9 @@ int capture_session(const CaptureRequest& request) {
       drops += capture.kernel_drops(i);
     }
     std::cerr << fmt::format(
-        "longhaul: {} frames written ({}) in {:.1f} s, stopped by {}{}\n", total, per_direction,
-        seconds, ended_by,
-        drops == 0 ? ""
-                   : fmt::format("; {} frames were lost by the kernel's capture buffer", drops));
+        "longhaul: {} frames written ({}) in {:.1f} s, stopped by {}; {} lost by the kernel's "
+        "capture buffer\n",
+        total, per_direction, seconds, ended_by, drops);
   }
   if (signal_received != 0 && signal_received != SIGINT) return 128 + signal_received;
   return 0;

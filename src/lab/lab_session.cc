@@ -166,6 +166,12 @@ void build_lab(const core::LabPlan& plan, const LabDefinition& lab, PortKind por
       io::write_sysctl("net.ipv4.conf.default.rp_filter", "0");
       io::write_sysctl("net.ipv6.conf.default.accept_ra", "0");
       io::write_sysctl("net.ipv6.conf.all.accept_ra", "0");
+      // The lab chose every address itself: no duplicate address detection, so the link-local
+      // addresses interfaces get are usable at once. A forwarding site solicits neighbours from
+      // its link-local address and, while that is still tentative (1-2 s), cannot: IPv6
+      // through it would stall right after `up` returns.
+      io::write_sysctl("net.ipv6.conf.default.accept_dad", "0");
+      io::write_sysctl("net.ipv6.conf.all.accept_dad", "0");
       if (site.forwards) {
         io::write_sysctl("net.ipv4.ip_forward", "1");
         io::write_sysctl("net.ipv6.conf.all.forwarding", "1");

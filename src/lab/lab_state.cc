@@ -17,6 +17,7 @@
 #include "io/netns.hh"
 #include "io/process.hh"
 #include "lab/run_state.hh"
+#include "tune/apply.hh"
 
 namespace longhaul::lab {
 
@@ -182,6 +183,7 @@ void tear_down_lab(const LabState& state) noexcept {
     // A namespace lives on while a process is in it, so empty it first.
     io::kill_processes_in_netns(io::netns_inode(path));
     io::delete_netns(netns);
+    tune::forget_netns_state(netns);
     std::error_code ignored;
     fs::remove_all(etc_netns_dir(netns), ignored);
   }

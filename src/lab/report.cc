@@ -1,5 +1,7 @@
 #include "lab/report.hh"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <utility>
 
 #include "io/error.hh"
+#include "io/process.hh"
 
 namespace longhaul::lab {
 
@@ -139,9 +142,10 @@ nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
 }
 
 std::string counters_table(const engine::Lane& lane, bool detailed) {
-  std::string text = fmt::format("{:<5} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>12}\n",
-                                 "dir", "packets in", "packets out", "queue", "loss", "other",
-                                 "queued", "bytes out", "late p99");
+  // "dup" stands beside "packets in" because the two add up: in + dup = out + drops + queued.
+  std::string text = fmt::format(
+      "{:<5} {:>11} {:>7} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>12}\n", "dir", "packets in",
+      "dup", "packets out", "queue", "loss", "other", "queued", "bytes out", "late p99");
   for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
     const auto counters = lane.counters(direction);
     const auto& stats = lane.worker(direction).stats();
@@ -153,11 +157,11 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
         dropped(core::DropCause::queue_full) + dropped(core::DropCause::aqm);
     const std::uint64_t other =
         counters.packets_dropped() - queue_drops - dropped(core::DropCause::loss);
-    text +=
-        fmt::format("{:<5} {:>11} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} us\n",
-                    engine::direction_name(direction), counters.packets_in, counters.packets_out,
-                    queue_drops, dropped(core::DropCause::loss), other, counters.packets_queued,
-                    counters.bytes_out, stats.release_lateness.quantile(0.99).count() / 1000);
+    text += fmt::format("{:<5} {:>11} {:>7} {:>11} {:>9} {:>9} {:>9} {:>7} {:>12} {:>9} us\n",
+                        engine::direction_name(direction), counters.packets_in,
+                        counters.packets_duplicated, counters.packets_out, queue_drops,
+                        dropped(core::DropCause::loss), other, counters.packets_queued,
+                        counters.bytes_out, stats.release_lateness.quantile(0.99).count() / 1000);
     // What the models did, whenever it is not nothing: the columns above lump
     // these into their causes. The lane's threads have stopped, so the
     // stages' own counters can be read.
@@ -205,7 +209,12 @@ void write_json_report(const nlohmann::json& report, const std::string& path) {
   }
   std::ofstream out(path);
   out << report.dump(2) << '\n';
+  out.close();
   if (!out) io::throw_errno("write", path);
+  // Under sudo the file belongs to the user who asked for it (as capture's pcap does).
+  if (const auto user = io::sudo_invoker()) {
+    if (::chown(path.c_str(), user->uid, user->gid) != 0) io::throw_errno("chown", path);
+  }
 }
 
 }  // namespace longhaul::lab

@@ -23,6 +23,7 @@
 #include "io/packet_socket.hh"
 #include "io/process.hh"
 #include "io/sysctl.hh"
+#include "lab/command_placeholders.hh"
 #include "lab/direction_setup.hh"
 #include "lab/report.hh"
 #include "lab/run_state.hh"
@@ -207,13 +208,18 @@ int run_session(const RunRequest& request) {
     if (!request.quiet) {
       std::cerr << fmt::format(
           "longhaul: link {} up (seed {})\n  up   (command -> remote): {}\n  down (remote -> "
-          "command): {}\n  remote {} / {} in $LONGHAUL_REMOTE / $LONGHAUL_REMOTE6\n",
+          "command): {}\n  remote {} / {} ({{remote}} / {{remote6}} in the command, "
+          "$LONGHAUL_REMOTE / "
+          "$LONGHAUL_REMOTE6 in its environment)\n",
           state.id(), request.link.seed, describe(request.link.up), describe(request.link.down),
           state.host_ipv4(), state.host_ipv6());
     }
 
     io::SpawnRequest spawn;
-    spawn.argv = request.command;
+    spawn.argv = expand_placeholders(request.command, {.remote = state.host_ipv4(),
+                                                       .remote6 = state.host_ipv6(),
+                                                       .local = state.command_ipv4(),
+                                                       .local6 = state.command_ipv6()});
     if (spawn.argv.empty()) {
       const char* shell = std::getenv("SHELL");
       spawn.argv.emplace_back(shell != nullptr && *shell != '\0' ? shell : "/bin/sh");

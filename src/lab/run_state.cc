@@ -16,6 +16,7 @@
 #include "io/netlink.hh"
 #include "io/netns.hh"
 #include "io/process.hh"
+#include "tune/apply.hh"
 
 namespace longhaul::lab {
 
@@ -153,6 +154,7 @@ void tear_down_run(const RunState& state) noexcept {
     // A namespace lives on while a process is in it, so empty it first.
     io::kill_processes_in_netns(io::netns_inode(path));
     io::delete_netns(netns);
+    tune::forget_netns_state(netns);
   }
   std::error_code ignored;
   fs::remove(state_path(state.index), ignored);

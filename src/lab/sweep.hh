@@ -20,7 +20,7 @@ namespace longhaul::lab {
 
 struct SweepRequest {
   measure::SweepSettings settings;  ///< rate, RTTs, profiles ("default", "tuned"), -t, -O, ...
-  std::string lab_name = "sweep";
+  std::string lab_name = "sweep";   ///< the command's default is sw-PID (bench sweep --name)
   std::string version = "longhaul";
   core::Nanos spin{std::chrono::microseconds(200)};
   /// Readable when the sweep should stop (a SignalWatch's fd); -1 for none.

@@ -363,4 +363,10 @@ RevertResult revert(const TuneRequest& request) {
   return result;
 }
 
+void forget_netns_state(const std::string& netns) noexcept {
+  const std::string path =
+      std::string(kTuneStateDir) + "/" + state_file_name(TargetKind::netns, netns);
+  ::unlink(path.c_str());  // absent (never tuned) is the common case
+}
+
 }  // namespace longhaul::tune

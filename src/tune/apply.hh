@@ -27,4 +27,8 @@ ApplyResult apply(const std::vector<Recommendation>& rows, const TuneRequest& re
 /// state file (keeping only entries that could not be restored).
 RevertResult revert(const TuneRequest& request);
 
+/// Removes the saved state of namespace `netns` (its values die with it): called when a lab or
+/// run deletes its namespaces, so /run/longhaul/tune does not collect state for none.
+void forget_netns_state(const std::string& netns) noexcept;
+
 }  // namespace longhaul::tune

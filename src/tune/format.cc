@@ -56,18 +56,6 @@ std::string allows_text(const Recommendation& row) {
   return before == after ? after : before + " -> " + after;
 }
 
-std::string action_text(Action action) {
-  switch (action) {
-    case Action::keep:
-      return "ok";
-    case Action::set:
-      return "SET";
-    case Action::advise:
-      return "advice";
-  }
-  return "?";
-}
-
 json optional_number(const std::optional<double>& value) {
   if (!value || !std::isfinite(*value)) return nullptr;
   return *value;
@@ -147,8 +135,9 @@ std::string format_table(const Report& report) {
   for (const auto& row : report.rows) {
     cells.push_back({display_setting(row), std::string(to_string(row.scope)),
                      row.current.value_or(report.request.os == Os::macos_os ? "?" : "-"),
-                     row.action == Action::keep ? "" : row.recommended, action_text(row.action),
-                     allows_text(row), row.why});
+                     row.action == Action::keep ? "" : row.recommended,
+                     // The words of docs/tune.md and the JSON's "action": one vocabulary.
+                     std::string(to_string(row.action)), allows_text(row), row.why});
   }
   std::vector<std::size_t> widths(headers.size());
   for (std::size_t i = 0; i < headers.size(); ++i) widths[i] = headers[i].size();

@@ -421,8 +421,10 @@ class Rules {
     const double range_after = widen ? wide_count : count;
     const bool need_reuse = churn > range_after / kTimeWaitSeconds && reuse != 1;
     const std::int64_t reuse_after = need_reuse ? 1 : reuse;
+    // Each row shows its own change on top of the rows before it: the range row with the
+    // current tcp_tw_reuse, the tcp_tw_reuse row starting from where the range row ends.
     range.allows = Allows{"connections/s", count / port_hold_seconds(reuse),
-                          range_after / port_hold_seconds(reuse_after)};
+                          range_after / port_hold_seconds(reuse)};
     const std::string per = fmt::format(
         "{:.0f} ports, each held {:g} s after close: {:.0f} new connections/s to one server "
         "address:port",

@@ -290,8 +290,36 @@ TEST(TopologyFile, CheckLabFitsNamesTheLaneAndARateThatFits) {
   } catch (const TopologyError& error) {
     const std::string message = error.what();
     EXPECT_NE(message.find("lane 'japan' cannot be buffered"), std::string::npos) << message;
-    EXPECT_NE(message.find("fits"), std::string::npos) << message;
+    EXPECT_NE(message.find("set rate = "), std::string::npos) << message;
   }
+}
+
+TEST(TopologyFile, TheSuggestedRateFitsAndTheNextStepDoesNot) {
+  const std::uint64_t available = std::uint64_t{200} << 20;
+  std::string message;
+  try {
+    check_lab_fits(parse(kFourSites), available);
+  } catch (const TopologyError& error) {
+    message = error.what();
+  }
+  const auto at = message.find("set rate = \"");
+  ASSERT_NE(at, std::string::npos) << message;
+  const std::string value =
+      message.substr(at + 12, message.find('"', at + 12) - (at + 12));  // e.g. "270mbit"
+  // The lab with japan's lane at the suggested rate, both ways, as a user would type it.
+  const auto with_japan_rate = [](const std::string& rate) {
+    std::string text = kFourSites;
+    const std::string old_key = "rate-up = \"100mbit\"";
+    return text.replace(text.find(old_key), old_key.size(), "rate = \"" + rate + "\"");
+  };
+  EXPECT_NO_THROW(check_lab_fits(parse(with_japan_rate(value)), available)) << value;
+  // One step of the second significant digit faster no longer fits: the suggestion is the edge.
+  const auto unit_at = value.find_first_not_of("0123456789");
+  std::uint64_t step = 1;
+  for (std::size_t digits = unit_at; digits > 2; --digits) step *= 10;
+  const std::string faster =
+      std::to_string(std::stoull(value.substr(0, unit_at)) + step) + value.substr(unit_at);
+  EXPECT_THROW(check_lab_fits(parse(with_japan_rate(faster)), available), TopologyError) << faster;
 }
 
 TEST(TopologyFile, TwoSitesMinimal) {

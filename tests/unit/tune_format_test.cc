@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "tune/format.hh"
@@ -187,6 +188,20 @@ TEST(TuneMacos, EquivalentsWithoutReadingAnything) {
   EXPECT_EQ(document.at("request").at("os"), "macos");
   EXPECT_TRUE(document.at("kernel").is_null());
   EXPECT_THAT(format_table(report), HasSubstr("macOS"));
+}
+
+TEST(TuneTable, ActionsUseTheWordsOfTheJsonAndTheDocs) {
+  const Report report = make_report(tokyo(), host());
+  const std::string text = format_table(report);
+  std::set<std::string> expected;
+  for (const auto& row : report.rows) expected.insert(std::string(to_string(row.action)));
+  EXPECT_EQ(expected, (std::set<std::string>{"keep", "set", "advise"}));
+  for (const auto& word : expected) {
+    EXPECT_TRUE(std::regex_search(text, std::regex("  " + word + "  "))) << word << "\n" << text;
+  }
+  for (const char* old_word : {"  ok  ", "  SET  ", "  advice  "}) {
+    EXPECT_THAT(text, Not(HasSubstr(old_word)));
+  }
 }
 
 TEST(TuneTable, HeaderFiguresAndRows) {

@@ -377,6 +377,12 @@ TEST(TuneRecommend, EphemeralPortsAndTimeWaitForChurn) {
   EXPECT_EQ(row(rows, "net.ipv4.tcp_tw_reuse").action, Action::set);
   EXPECT_EQ(row(rows, "net.ipv4.tcp_tw_reuse").recommended, "1");
   EXPECT_NEAR(*row(rows, "net.ipv4.tcp_tw_reuse").allows->recommended, 49152.0, 1e-9);
+  // The rows chain: the range alone takes 470/s to 819/s, and reuse starts from those 819/s.
+  const auto& widened = *row(rows, "net.ipv4.ip_local_port_range").allows;
+  const auto& reused = *row(rows, "net.ipv4.tcp_tw_reuse").allows;
+  EXPECT_NEAR(*widened.current, 28232.0 / 60, 1e-9);
+  EXPECT_NEAR(*widened.recommended, 49152.0 / 60, 1e-9);
+  EXPECT_NEAR(*reused.current, *widened.recommended, 1e-9);
 }
 
 TEST(TuneRecommend, ConntrackSizedForChurn) {
