@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "core/random.hh"
+#include "io/text_file.hh"
+#include "lab/buffer_budget.hh"
 #include "lab/link_flag_keys.hh"
 
 namespace longhaul::lab {
@@ -316,57 +318,26 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
 
 LabDefinition load_lab_definition(const std::string& path, const std::string& name_override,
                                   std::uint64_t random_seed) {
-  std::ifstream in(path);
-  if (!in) {
-    throw TopologyError(fmt::format("{}: cannot read the topology file: {}", path,
-                                    std::error_code(errno, std::generic_category()).message()));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_lab_definition(text.str(), path, name_override, random_seed);
+  const io::InputFile file = io::read_input_file(path, "topology", io::kTopologyFileLimit);
+  if (!file) throw TopologyError(file.error);
+  return parse_lab_definition(file.text, path, name_override, random_seed);
 }
 
 std::uint64_t lab_buffer_bytes(const LabDefinition& lab) {
   std::uint64_t total = 0;
-  for (const auto& link : lab.lanes) {
-    total += plan_buffers(link.up, kLabAssumedRateBps).arena_bytes;
-    total += plan_buffers(link.down, kLabAssumedRateBps).arena_bytes;
-  }
+  for (const auto& link : lab.lanes) total += link_buffer_bytes(link, kLabAssumedRateBps);
   return total;
 }
 
 void check_lab_fits(const LabDefinition& lab, std::uint64_t available_bytes) {
-  const std::uint64_t total = lab_buffer_bytes(lab);
-  if (total <= available_bytes) return;
-  // Name the lane that needs the most: it is the one to change.
-  std::size_t worst = 0;
-  std::uint64_t worst_bytes = 0;
+  std::vector<BufferedLink> links;
   for (std::size_t l = 0; l < lab.lanes.size(); ++l) {
-    const std::uint64_t bytes = plan_buffers(lab.lanes[l].up, kLabAssumedRateBps).arena_bytes +
-                                plan_buffers(lab.lanes[l].down, kLabAssumedRateBps).arena_bytes;
-    if (bytes > worst_bytes) {
-      worst = l;
-      worst_bytes = bytes;
-    }
+    links.push_back({fmt::format("lane '{}'", lab.topology.lanes[l].name), &lab.lanes[l]});
   }
-  const auto& link = lab.lanes[worst];
-  const core::Nanos delay = std::max(link.up.delay, link.down.delay);
-  const double seconds = std::max(static_cast<double>(delay.count()) / 1e9, 1e-3);
-  // What fits if this lane's share shrinks by the overshoot (1.6 x rate x delay per direction).
-  const double spare = static_cast<double>(available_bytes) -
-                       static_cast<double>(total - worst_bytes) - 2.0 * 16 * 1024 * 1024;
-  const double fitting_bps = std::max(spare, 0.0) / 2.0 / 1.6 / seconds * 8.0;
-  throw TopologyError(fmt::format(
-      "{}: lane '{}' cannot be buffered: at {} and {} one way it holds up to {} in flight, and "
-      "the whole lab needs {} of packet buffer but this machine has {} available; set a lower "
-      "rate on it (about {} fits) or a shorter delay",
-      lab.path, lab.topology.lanes[worst].name,
-      link.up.rate_bps != 0 ? core::format_rate(static_cast<double>(link.up.rate_bps))
-                            : "no rate (sized for " +
-                                  core::format_rate(static_cast<double>(kLabAssumedRateBps)) + ")",
-      core::format_duration(delay), core::format_bytes(static_cast<double>(worst_bytes)),
-      core::format_bytes(static_cast<double>(total)),
-      core::format_bytes(static_cast<double>(available_bytes)), core::format_rate(fitting_bps)));
+  const std::string problem =
+      buffers_do_not_fit(links, kLabAssumedRateBps, available_bytes,
+                         {"the whole lab", "set a lower rate on it", "a shorter delay"});
+  if (!problem.empty()) throw TopologyError(fmt::format("{}: {}", lab.path, problem));
 }
 
 }  // namespace longhaul::lab
