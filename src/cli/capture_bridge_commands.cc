@@ -203,9 +203,9 @@ int BridgeCommand::execute() {
   }
   const std::uint64_t available = lab::available_memory_bytes();
   if (available != 0) {
-    if (const std::string problem =
-            lab::buffers_do_not_fit(buffered, request.assumed_rate_bps, available,
-                                    {"the bridge", "give a lower rate", "a shorter delay"});
+    if (const std::string problem = lab::buffers_do_not_fit(
+            buffered, request.assumed_rate_bps, available,
+            {"the bridge", "give a lower rate", "a shorter delay", "give a smaller queue"});
         !problem.empty()) {
       throw UsageError(problem);
     }

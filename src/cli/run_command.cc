@@ -82,9 +82,9 @@ int RunCommand::execute() {
   const std::uint64_t available = lab::available_memory_bytes();
   if (available != 0) {
     const lab::BufferedLink links[] = {{"the link", &*link}};
-    if (const std::string problem =
-            lab::buffers_do_not_fit(links, request.assumed_rate_bps, available,
-                                    {"the link", "give a lower --rate", "a shorter --delay"});
+    if (const std::string problem = lab::buffers_do_not_fit(
+            links, request.assumed_rate_bps, available,
+            {"the link", "give a lower --rate", "a shorter --delay", "give a smaller --queue"});
         !problem.empty()) {
       throw UsageError(problem);
     }

@@ -36,6 +36,17 @@ std::string buffers_do_not_fit(std::span<const BufferedLink> links, std::uint64_
                        static_cast<double>(total - worst_bytes) - 2.0 * 16 * 1024 * 1024;
   const double fitting_bps = std::max(spare, 0.0) / 2.0 / 1.6 / seconds * 8.0;
   const std::uint64_t rate = std::max(link.up.max_rate_bps(), link.down.max_rate_bps());
+  const double in_flight =
+      2.0 * 1.6 * seconds * static_cast<double>(rate != 0 ? rate : assumed_rate_bps) / 8.0;
+  if (in_flight < static_cast<double>(worst_bytes) / 2) {
+    // The queue, not rate x delay, is what does not fit: a lower rate would not help.
+    return fmt::format(
+        "{} cannot be buffered: its queues hold up to {}, and {} needs {} of packet buffer but "
+        "this machine has {} available; {}",
+        worst->subject, core::format_bytes(static_cast<double>(worst_bytes)), advice.whole,
+        core::format_bytes(static_cast<double>(total)),
+        core::format_bytes(static_cast<double>(available_bytes)), advice.smaller_queue);
+  }
   return fmt::format(
       "{} cannot be buffered: at {} and {} one way it holds up to {} in flight, and {} needs {} "
       "of packet buffer but this machine has {} available; {} (about {} fits) or {}",

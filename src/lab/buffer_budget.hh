@@ -21,6 +21,7 @@ struct BufferAdvice {
   std::string whole;       ///< "the whole lab", "the link"
   std::string lower_rate;  ///< "set a lower rate on it", "give a lower --rate"
   std::string less_delay;  ///< "a shorter delay", "a shorter --delay"
+  std::string smaller_queue = "give a smaller queue";  ///< when the queue is most of it
 };
 
 /// Bytes of packet buffer `link` needs (both directions; `assumed_rate_bps` when it has no rate).
