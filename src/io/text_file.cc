@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -151,7 +152,7 @@ std::vector<std::string> remove_orphan_temporaries(const std::string& directory)
       const std::string name = entry.path().filename().string();
       if (!name.ends_with(".tmp")) continue;
       // NAME.PID.tmp: the writer's pid sits between the last two dots. Files of the older
-      // NAME.tmp form carry no pid and are orphans too (nothing writes them any more).
+      // NAME.tmp form carry no pid.
       const std::string stem = name.substr(0, name.size() - 4);
       const auto dot = stem.rfind('.');
       pid_t writer = 0;
@@ -163,6 +164,16 @@ std::vector<std::string> remove_orphan_temporaries(const std::string& directory)
         }
       }
       if (writer > 0 && (::kill(writer, 0) == 0 || errno != ESRCH)) continue;
+      if (writer == 0) {
+        // No pid to ask: an older longhaul may be between its write and its rename right now.
+        // A temporary that old is abandoned; a fresh one is left for a later sweep.
+        std::error_code age_error;
+        const auto written = std::filesystem::last_write_time(entry.path(), age_error);
+        if (age_error ||
+            std::filesystem::file_time_type::clock::now() - written < std::chrono::seconds(10)) {
+          continue;
+        }
+      }
       std::error_code ignored;
       if (std::filesystem::remove(entry.path(), ignored)) removed.push_back(entry.path().string());
     }

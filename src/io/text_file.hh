@@ -49,7 +49,8 @@ namespace longhaul::io {
 void write_file_atomically(const std::string& path, const std::string& text);
 
 /// Removes the PATH.PID.tmp files of `directory` whose writer (PID) is gone: what a process
-/// killed in write_file_atomically leaves. Returns the files removed. Never throws.
+/// killed in write_file_atomically leaves, and PATH.tmp files (older longhaul versions) not
+/// written for 10 s. Returns the files removed. Never throws.
 std::vector<std::string> remove_orphan_temporaries(const std::string& directory) noexcept;
 
 }  // namespace longhaul::io

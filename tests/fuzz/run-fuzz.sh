@@ -9,10 +9,11 @@ scratch=$(mktemp -d)
 artifacts=${4:-$scratch/artifacts}
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/corpus" "$artifacts"
-# -timeout=1: an input taking over a second is a hang; -rss_limit_mb bounds memory;
+# -timeout=1 (FUZZ_TIMEOUT): an input taking over a second is a hang (raise it only for runs
+# starved of CPU, e.g. under nice on a loaded machine, and re-run what times out at 1 s); -rss_limit_mb bounds memory;
 # -max_len covers the largest seed (topology files, traces).
 set +e
-"$binary" -max_total_time="$seconds" -timeout=1 -rss_limit_mb=2048 -max_len=65536 \
+"$binary" -max_total_time="$seconds" -timeout="${FUZZ_TIMEOUT:-1}" -rss_limit_mb=2048 -max_len=65536 \
   -detect_leaks=1 -print_final_stats=1 -artifact_prefix="$artifacts/" \
   "$scratch/corpus" "$seeds" 2>&1 | tail -n 40
 status=${PIPESTATUS[0]}

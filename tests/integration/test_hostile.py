@@ -159,6 +159,7 @@ def test_broken_state_files_never_break_status_and_down_stale_removes_them(longh
     leftover.write_text("{")
     old_leftover = LAB_STATE_DIR / "lhzrepro.json.tmp"  # the older form, without a pid
     old_leftover.write_text("{")
+    os.utime(old_leftover, (time.time() - 60, time.time() - 60))  # abandoned a minute ago
     written += [leftover, old_leftover]
     try:
         status = longhaul.run("status")

@@ -103,11 +103,16 @@ TEST_F(InputFileTest, AtomicWritesLeaveNoTemporaryAndOrphansOfDeadWritersGo) {
   // A writer killed mid-write leaves PATH.PID.tmp; one still alive (this process) keeps its own.
   write("lab.json.999999999.tmp", "{");
   write("lab.json.tmp", "{");
+  // The older form, without a pid: removed once it is clearly abandoned, not while fresh.
+  fs::last_write_time(dir_ / "lab.json.tmp",
+                      fs::file_time_type::clock::now() - std::chrono::minutes(1));
+  write("fresh.json.tmp", "{");
   const std::string mine = write("lab.json." + std::to_string(::getpid()) + ".tmp", "{");
   const auto removed = remove_orphan_temporaries(dir_.string());
   EXPECT_EQ(removed.size(), 2u);
   EXPECT_TRUE(fs::exists(mine));
   EXPECT_FALSE(fs::exists(dir_ / "lab.json.tmp"));
+  EXPECT_TRUE(fs::exists(dir_ / "fresh.json.tmp"));
 }
 
 }  // namespace
