@@ -1,13 +1,16 @@
 # longhaul: the two commands of the quick start are `make run` and `make test`.
 BUILD_DIR ?= build
 ASAN_DIR  ?= build-asan
+FUZZ_DIR  ?= build-fuzz
+# Seconds each fuzz target runs under `make fuzz` (docs/robustness.md records full runs).
+FUZZ_SECONDS ?= 600
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 # Integration tests create namespaces and links: run the test runner as root.
 AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
-.PHONY: all deps build run test test-unit test-integration test-asan bench bench-soak format format-check install uninstall clean
+.PHONY: all deps build run test test-unit test-integration test-asan fuzz fuzz-build test-fuzz bench bench-soak format format-check install uninstall clean
 
 all: build
 
@@ -40,6 +43,23 @@ test-asan: deps
 	@cmake --build $(ASAN_DIR) -j $(JOBS) --target longhaul_unit_tests longhaul
 	@cd $(ASAN_DIR) && ctest --output-on-failure -L unit
 
+# libFuzzer targets (tests/fuzz), built with clang in their own directory. `make fuzz` runs each
+# for FUZZ_SECONDS, one after another; `make test-fuzz` runs each for 15 s (what CI runs).
+fuzz-build: deps
+	@CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLONGHAUL_FUZZ=ON > /dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
+
+FUZZ_TARGETS = units netem dist_table topology trace schedule frame state printable
+
+fuzz: fuzz-build
+	@for target in $(FUZZ_TARGETS); do \
+	  echo "== $$target ($(FUZZ_SECONDS) s)"; \
+	  tests/fuzz/run-fuzz.sh $(FUZZ_DIR)/tests/fuzz/$${target}_fuzz tests/fuzz/corpus/$$target $(FUZZ_SECONDS) || exit 1; \
+	done
+
+test-fuzz: fuzz-build
+	@cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz
+
 # Figures, not pass/fail: see bench/README.md and docs/performance.md.
 bench: build
 	@bench/run.sh $(BUILD_DIR)
@@ -65,4 +85,4 @@ uninstall:
 	@while read -r file || [ -n "$$file" ]; do rm -fv "$$file"; done < $(BUILD_DIR)/install_manifest.txt
 
 clean:
-	@rm -rf $(BUILD_DIR) $(ASAN_DIR)
+	@rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -21,6 +21,8 @@ PACKAGES=(
   gnuplot-nox           # `longhaul bench --plot` (SVG and PNG, no X11)
   python3 python3-pytest
   tshark                # tests read the pcap files `longhaul capture` writes
+  # fuzzing (make fuzz / make test-fuzz, docs/robustness.md): clang and its libFuzzer runtime
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

@@ -3,13 +3,16 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <iostream>
 #include <random>
 
 #include "cli/commands.hh"
 #include "cli/link_flags.hh"
 #include "core/units.hh"
+#include "io/text_file.hh"
 #include "io/xsk_socket.hh"
 #include "lab/bridge_session.hh"
+#include "lab/buffer_budget.hh"
 #include "lab/capture_session.hh"
 #include "lab/topology_file.hh"
 
@@ -60,6 +63,9 @@ int CaptureCommand::execute() {
                        : direction_ == "down" ? lab::CaptureDirections::down
                                               : lab::CaptureDirections::both;
   request.before = before_;
+  if (const std::string problem = io::output_path_problem(path_); !problem.empty()) {
+    throw UsageError("-w " + problem);
+  }
   request.path = path_;
   request.count = count_;
   request.quiet = quiet_;
@@ -126,6 +132,9 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
       ->add_option("--json", json_, "Write the counters as JSON to FILE at the end (- = stdout)")
       ->type_name("FILE");
   add_engine_flags(command_, engine_);
+  command_->add_flag("--check", check_only_,
+                     "Only check the lanes, flags and memory, print the plan and exit (0: valid, "
+                     "2: not); touches no interface and needs no root");
 }
 
 int BridgeCommand::execute() {
@@ -137,8 +146,8 @@ int BridgeCommand::execute() {
     for (const CLI::Option* option : command_->get_options()) {
       const std::string name = option->get_name();
       if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
-          name == "-q,--quiet" || name == "--json" || name == "--spin" || name == "--cpus" ||
-          name == "--realtime" || name == "--port" || name == "-h,--help") {
+          name == "-q,--quiet" || name == "--json" || name == "--check" || name == "--spin" ||
+          name == "--cpus" || name == "--realtime" || name == "--port" || name == "-h,--help") {
         continue;
       }
       throw UsageError(name + " cannot be combined with --topology: set it per lane in " +
@@ -177,9 +186,50 @@ int BridgeCommand::execute() {
       }
     }
   }
+  if (json_) {
+    if (const std::string problem = io::output_path_problem(*json_); !problem.empty()) {
+      throw UsageError("--json " + problem);
+    }
+  }
+  // Each lane's own link (a topology file's) or the flags' link, seeded per lane.
+  std::vector<lab::LinkSpec> links;
+  std::vector<lab::BufferedLink> buffered;
+  for (std::size_t l = 0; l < request.lanes.size(); ++l) {
+    links.push_back(request.lanes[l].link ? *request.lanes[l].link : request.link);
+  }
+  for (std::size_t l = 0; l < request.lanes.size(); ++l) {
+    buffered.push_back(
+        {fmt::format("lane {} <-> {}", request.lanes[l].a, request.lanes[l].b), &links[l]});
+  }
+  const std::uint64_t available = lab::available_memory_bytes();
+  if (available != 0) {
+    if (const std::string problem =
+            lab::buffers_do_not_fit(buffered, request.assumed_rate_bps, available,
+                                    {"the bridge", "give it a rate of {} or lower",
+                                     "a shorter delay", "give a smaller queue"});
+        !problem.empty()) {
+      throw UsageError(problem);
+    }
+  }
+  if (check_only_) {
+    std::uint64_t total = 0;
+    std::cout << fmt::format("longhaul bridge: valid (nothing was touched), {} lane{}{}\n",
+                             request.lanes.size(), request.lanes.size() == 1 ? "" : "s",
+                             netns_.empty() ? "" : " in namespace " + netns_);
+    for (std::size_t l = 0; l < request.lanes.size(); ++l) {
+      const auto& lane = request.lanes[l];
+      total += lab::link_buffer_bytes(links[l], request.assumed_rate_bps);
+      std::cout << fmt::format(
+          "  lane {} <-> {}\n    a -> b: {}\n    b -> a: {}\n    {}\n", lane.a, lane.b,
+          lab::describe(links[l].up), lab::describe(links[l].down),
+          lab::buffer_plan(links[l], request.assumed_rate_bps, "a -> b", "b -> a"));
+    }
+    std::cout << "  " << lab::memory_plan(total, available) << "\n";
+    return 0;
+  }
   request.detailed_stats = stats_;
   request.quiet = quiet_;
-  if (!json_.empty()) request.json_path = json_;
+  request.json_path = json_;
   return lab::bridge_session(request);
 }
 

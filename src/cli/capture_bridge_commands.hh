@@ -46,7 +46,8 @@ class BridgeCommand {
   lab::LinkFlags flags_;
   bool stats_ = false;
   bool quiet_ = false;
-  std::string json_;
+  bool check_only_ = false;
+  std::optional<std::string> json_;
   EngineFlags engine_;
 };
 

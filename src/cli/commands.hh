@@ -1,6 +1,7 @@
 #pragma once
 // One class per subcommand: declares its flags on construction, runs on execute().
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "cli/engine_flags.hh"
@@ -26,7 +27,8 @@ class RunCommand {
   std::vector<std::string> argv_;
   bool stats_ = false;
   bool quiet_ = false;
-  std::string json_;
+  bool check_only_ = false;
+  std::optional<std::string> json_;
   EngineFlags engine_;
 };
 

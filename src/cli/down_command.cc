@@ -28,7 +28,9 @@ DownCommand::DownCommand(CLI::App& app) {
 }
 
 int DownCommand::execute() {
-  lab::check_privileges();
+  lab::check_privileges(
+      "to remove labs and runs: their processes, network namespaces, links and the state under "
+      "/run/longhaul (CAP_NET_ADMIN and CAP_SYS_ADMIN)");
   std::size_t removed = 0;
   if (all_) {
     for (const auto& state : lab::list_runs()) {
@@ -42,14 +44,26 @@ int DownCommand::execute() {
       ++removed;
     }
   }
+  for (const auto& broken : lab::sweep_unreadable_runs()) {
+    std::cout << fmt::format("removed {} ({})\n", broken.path, broken.problem);
+    ++removed;
+  }
+  bool named_lab_swept = false;
   for (const auto& state : lab::sweep_stale_labs()) {
     std::cout << fmt::format("removed lab {} (its engine, pid {}, was gone)\n", state.name,
                              state.pid);
+    named_lab_swept |= state.name == lab_;
+    ++removed;
+  }
+  for (const auto& broken : lab::sweep_unreadable_labs()) {
+    std::cout << fmt::format("removed {} ({})\n", broken.path, broken.problem);
     ++removed;
   }
   std::vector<lab::LabState> labs;
   if (stale_) {
     // Nothing live is touched.
+  } else if (named_lab_swept) {
+    // The lab named was already dead and is removed: that is what was asked for.
   } else if (!lab_.empty()) {
     labs.push_back(lab::choose_lab(lab_));
   } else if (all_) {

@@ -1,5 +1,10 @@
 #include "cli/engine_flags.hh"
 
+#include <sched.h>
+
+#include <fmt/format.h>
+#include <string>
+
 #include "cli/commands.hh"
 #include "core/cpu_list.hh"
 #include "core/units.hh"
@@ -34,9 +39,25 @@ core::Nanos spin_window(const EngineFlags& flags) {
 
 engine::ThreadPlacement thread_placement(const EngineFlags& flags) {
   engine::ThreadPlacement placement;
-  if (!flags.cpus.empty()) {
-    auto cpus = core::parse_cpu_list(flags.cpus);
+  if (flags.cpus) {
+    auto cpus = core::parse_cpu_list(*flags.cpus);
     if (!cpus) throw UsageError("--cpus: " + cpus.error);
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+      std::string usable;
+      for (std::size_t cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &allowed)) usable += (usable.empty() ? "" : ",") + std::to_string(cpu);
+      }
+      for (const int cpu : *cpus) {
+        if (cpu >= CPU_SETSIZE || !CPU_ISSET(static_cast<std::size_t>(cpu), &allowed)) {
+          throw UsageError(fmt::format(
+              "--cpus {}: CPU {} is not one this process can run on (usable: {}); give CPUs "
+              "from that list",
+              *flags.cpus, cpu, usable));
+        }
+      }
+    }
     placement.cpus = *cpus;
   }
   if (flags.realtime) placement.realtime_priority = 50;

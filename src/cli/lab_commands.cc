@@ -9,27 +9,12 @@
 #include "core/units.hh"
 #include "io/text_file.hh"
 #include "io/xsk_socket.hh"
+#include "lab/buffer_budget.hh"
 #include "lab/lab_session.hh"
 #include "lab/run_session.hh"
 #include "lab/run_state.hh"
 
 namespace longhaul::cli {
-
-namespace {
-
-/// Bytes the kernel says it can give without swapping (MemAvailable), 0 if unknown.
-std::uint64_t available_memory_bytes() {
-  try {
-    const std::string meminfo = io::read_text_file("/proc/meminfo").value_or("");
-    const auto at = meminfo.find("MemAvailable:");
-    if (at == std::string::npos) return 0;
-    return std::stoull(meminfo.substr(at + 13)) * 1024;
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
-}  // namespace
 
 UpCommand::UpCommand(CLI::App& app) {
   command_ = app.add_subcommand("up", "Bring up a multi-site lab from a topology file");
@@ -55,7 +40,7 @@ int UpCommand::execute() {
   lab::LabDefinition definition;
   try {
     definition = lab::load_lab_definition(file_, name_, seed);
-    if (const std::uint64_t available = available_memory_bytes(); available != 0) {
+    if (const std::uint64_t available = lab::available_memory_bytes(); available != 0) {
       lab::check_lab_fits(definition, available);
     }
   } catch (const lab::TopologyError& error) {
@@ -71,6 +56,7 @@ int UpCommand::execute() {
   }
   const core::Nanos spin = spin_window(engine_);
   const lab::PortKind port = port_kind(engine_);
+  engine::ThreadPlacement placement = thread_placement(engine_);
   for (std::size_t l = 0; port == lab::PortKind::xdp && l < definition.lanes.size(); ++l) {
     if (const auto mtu = lab::mtu_beyond_xdp(definition.lanes[l])) {
       const auto& lane = definition.topology.lanes[l];
@@ -90,16 +76,20 @@ int UpCommand::execute() {
                              count(definition.topology.lanes.size(), "lane", "lanes"));
     for (std::size_t l = 0; l < definition.lanes.size(); ++l) {
       const auto& lane = definition.topology.lanes[l];
-      std::cout << fmt::format("  lane {} ({} -> {})\n    up:   {}\n    down: {}\n", lane.name,
-                               lane.a, lane.b, lab::describe(definition.lanes[l].up),
-                               lab::describe(definition.lanes[l].down));
+      std::cout << fmt::format("  lane {} ({} -> {})\n    up:   {}\n    down: {}\n    {}\n",
+                               lane.name, lane.a, lane.b, lab::describe(definition.lanes[l].up),
+                               lab::describe(definition.lanes[l].down),
+                               lab::buffer_plan(definition.lanes[l], lab::kLabAssumedRateBps));
     }
+    std::cout << "  "
+              << lab::memory_plan(lab::lab_buffer_bytes(definition), lab::available_memory_bytes())
+              << "\n";
     return 0;
   }
   lab::UpRequest request;
   request.lab = std::move(definition);
   request.spin = spin;
-  request.placement = thread_placement(engine_);
+  request.placement = std::move(placement);
   request.port = port;
   const lab::LabState state = lab::lab_up(request);
   if (!quiet_) {
@@ -131,6 +121,17 @@ int StatusCommand::execute() {
     for (const auto& state : labs) out.push_back(lab::lab_status_json(state));
     std::cout << out.dump(2) << "\n";
     return 0;
+  }
+  // A broken state file (a crash, another version) is mentioned, never allowed to hide the rest.
+  for (const auto& broken : lab::unreadable_labs()) {
+    std::cerr << fmt::format(
+        "longhaul: ignoring the lab state file {}: {}; `longhaul down --stale` removes it\n",
+        broken.path, broken.problem);
+  }
+  for (const auto& broken : lab::unreadable_runs()) {
+    std::cerr << fmt::format(
+        "longhaul: ignoring the run state file {}: {}; `longhaul down --stale` removes it\n",
+        broken.path, broken.problem);
   }
   if (labs.empty()) std::cout << "no lab is up\n";
   for (std::size_t i = 0; i < labs.size(); ++i) {

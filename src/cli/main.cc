@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <new>
 #include <random>
 #include <sstream>
 
@@ -11,8 +12,20 @@
 #include "cli/commands.hh"
 #include "cli/lab_commands.hh"
 #include "cli/tune_command.hh"
+#include "core/printable.hh"
 #include "io/error.hh"
 #include "lab/run_session.hh"
+
+namespace {
+
+/// Prints an error the way every command does: "longhaul: ..." with any bytes a file put in
+/// it (a schedule line, a .dist token) escaped, never raw. Returns `exit_status`.
+int report(const std::string& message, int exit_status) {
+  std::cerr << "longhaul: " << longhaul::core::printable(message) << "\n";
+  return exit_status;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace longhaul;
@@ -42,8 +55,8 @@ int main(int argc, char** argv) {
       names += (names.empty() ? "" : ", ") + subcommand->get_name();
     }
     if (!known) {
-      std::cerr << "longhaul: unknown command '" << argv[1] << "'; commands are: " << names
-                << " (see `longhaul --help`)\n";
+      std::cerr << "longhaul: unknown command '" << core::printable(argv[1], 200)
+                << "'; commands are: " << names << " (see `longhaul --help`)\n";
       return lab::kExitUsage;
     }
   }
@@ -58,7 +71,7 @@ int main(int argc, char** argv) {
     for (std::string word; words >> word;) {
       if (word != "--") unknown += (unknown.empty() ? "" : " ") + word;
     }
-    std::cerr << "longhaul: unknown option or argument: " << unknown
+    std::cerr << "longhaul: unknown option or argument: " << core::printable(unknown, 400)
               << "\n  (put the command to run after --; see `longhaul run --help`)\n";
     return lab::kExitUsage;
   } catch (const CLI::RequiredError& error) {
@@ -93,25 +106,26 @@ int main(int argc, char** argv) {
     if (bench.selected()) return bench.execute();
     if (tune.selected()) return tune.execute();
   } catch (const cli::UsageError& error) {
-    std::cerr << "longhaul: " << error.what() << "\n";
-    return lab::kExitUsage;
+    return report(error.what(), lab::kExitUsage);
   } catch (const lab::EnvironmentError& error) {
-    std::cerr << "longhaul: " << error.what() << "\n";
-    return lab::kExitEnvironment;
+    return report(error.what(), lab::kExitEnvironment);
   } catch (const io::SystemError& error) {
     if (error.code() == ENOENT && std::string_view(error.what()).starts_with("execvp")) {
-      std::cerr << "longhaul: command not found: " << error.what() << "\n";
-      return lab::kExitNotFound;
+      return report(std::string("command not found: ") + error.what(), lab::kExitNotFound);
     }
     if (error.code() == EACCES && std::string_view(error.what()).starts_with("execvp")) {
-      std::cerr << "longhaul: command not executable: " << error.what() << "\n";
-      return lab::kExitNotExecutable;
+      return report(std::string("command not executable: ") + error.what(),
+                    lab::kExitNotExecutable);
     }
-    std::cerr << "longhaul: " << error.what() << "\n";
-    return lab::kExitSetup;
+    return report(error.what(), lab::kExitSetup);
+  } catch (const std::bad_alloc&) {
+    // Plans are checked against memory before anything is built; this is what slipped past.
+    return report(
+        "ran out of memory (the kernel refused an allocation); free some memory or ask for "
+        "smaller buffers (a lower --rate, a shorter --delay or --queue)",
+        lab::kExitSetup);
   } catch (const std::exception& error) {
-    std::cerr << "longhaul: " << error.what() << "\n";
-    return lab::kExitSetup;
+    return report(error.what(), lab::kExitSetup);
   }
   return 0;
 }

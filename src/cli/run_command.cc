@@ -5,7 +5,10 @@
 
 #include "cli/commands.hh"
 #include "cli/link_flags.hh"
+#include "io/process.hh"
+#include "io/text_file.hh"
 #include "io/xsk_socket.hh"
+#include "lab/buffer_budget.hh"
 #include "lab/command_placeholders.hh"
 #include "lab/run_session.hh"
 
@@ -41,6 +44,9 @@ RunCommand::RunCommand(CLI::App& app) {
                 "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
   add_engine_flags(c, engine_);
+  c->add_flag("--check", check_only_,
+              "Only check the flags, the command and the memory, print the plan and exit (0: "
+              "valid, 2: not); creates nothing and needs no root");
   c->add_option("command", argv_, "The command and its arguments, after --; default $SHELL");
   c->positionals_at_end();
 }
@@ -61,15 +67,52 @@ int RunCommand::execute() {
           *mtu, io::kXdpMaxMtu));
     }
   }
+  // Everything that can be checked is checked before anything is built: the command, the
+  // output file, the CPUs, the memory for the buffers.
+  if (!argv_.empty()) {
+    if (argv_.front().empty()) {
+      throw UsageError(
+          "the command after -- is an empty string: give a program to run (or nothing after "
+          "-- for your shell)");
+    }
+    io::check_command_exists(argv_.front());
+  }
+  if (json_) {
+    if (const std::string problem = io::output_path_problem(*json_); !problem.empty()) {
+      throw UsageError("--json " + problem);
+    }
+  }
+  request.placement = thread_placement(engine_);
+  const std::uint64_t available = lab::available_memory_bytes();
+  if (available != 0) {
+    const lab::BufferedLink links[] = {{"the link", &*link}};
+    if (const std::string problem = lab::buffers_do_not_fit(
+            links, request.assumed_rate_bps, available,
+            {"the link", "give --rate {} or lower", "a shorter --delay", "give a smaller --queue"});
+        !problem.empty()) {
+      throw UsageError(problem);
+    }
+  }
+  if (check_only_) {
+    std::string command;
+    for (const auto& word : argv_) command += (command.empty() ? "" : " ") + word;
+    std::cout << fmt::format(
+        "longhaul run: valid (nothing was created)\n  up   (command -> remote): {}\n  down "
+        "(remote -> command): {}\n  {}\n  {}\n  command: {}\n",
+        lab::describe(link->up), lab::describe(link->down),
+        lab::buffer_plan(*link, request.assumed_rate_bps),
+        lab::memory_plan(lab::link_buffer_bytes(*link, request.assumed_rate_bps), available),
+        command.empty() ? "your $SHELL" : command);
+    return 0;
+  }
   request.link = *link;
   request.command = argv_;
   if (const auto hint = lab::empty_argument_hint(argv_); hint && !quiet_)
     std::cerr << *hint << '\n';
   request.detailed_stats = stats_;
   request.quiet = quiet_;
-  if (!json_.empty()) request.json_path = json_;
+  request.json_path = json_;
   request.spin = spin;
-  request.placement = thread_placement(engine_);
   return lab::run_session(request);
 }
 

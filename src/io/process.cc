@@ -52,6 +52,33 @@ std::optional<Credentials> sudo_invoker() {
   return credentials;
 }
 
+void check_command_exists(const std::string& argv0) {
+  if (argv0.empty()) {
+    throw std::invalid_argument(
+        "the command to run is an empty string (-- \"\"); give a program "
+        "after --, or nothing for your shell");
+  }
+  struct stat info {};
+  if (argv0.find('/') != std::string::npos) {
+    if (::stat(argv0.c_str(), &info) != 0) throw_errno("execvp", argv0);
+    return;
+  }
+  // execvp's default search path when PATH is unset.
+  const char* path = std::getenv("PATH");
+  const std::string search = path != nullptr ? path : "/bin:/usr/bin";
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t colon = search.find(':', start);
+    std::string dir = search.substr(start, colon == std::string::npos ? colon : colon - start);
+    if (dir.empty()) dir = ".";  // an empty PATH entry is the current directory
+    const std::string candidate = dir + "/" + argv0;
+    if (::stat(candidate.c_str(), &info) == 0 && !S_ISDIR(info.st_mode)) return;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  throw_error("execvp", argv0, ENOENT);
+}
+
 pid_t spawn(const SpawnRequest& request) {
   if (request.argv.empty()) throw std::invalid_argument("spawn: empty command");
   // Everything the child needs is built before fork: after fork in a threaded

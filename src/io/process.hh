@@ -30,6 +30,12 @@ struct SpawnRequest {
   std::optional<Credentials> drop_to;  ///< become this user before exec
 };
 
+/// Checks, before anything is built for it, that `argv0` names a program execvp could start:
+/// a path to a file, or a name found as a file in $PATH (the environment the command gets).
+/// Throws SystemError("execvp", argv0, ENOENT) when it does not; an empty name is
+/// std::invalid_argument. Permission is left to exec (the command may run as another user).
+void check_command_exists(const std::string& argv0);
+
 /// Forks and execs the command. Throws SystemError naming the command when it
 /// cannot be started (errno ENOENT: not found, EACCES: not executable), after
 /// reaping the child, so a failed start leaves no process behind.

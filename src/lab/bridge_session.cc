@@ -212,9 +212,12 @@ int bridge_session(const BridgeRequest& request) {
     // accounts them per wire packet, and coalescing saves CPU at 10 Gbit/s.
     // XDP cannot take LRO's merged frames (drivers refuse to attach while it is on).
     const bool xdp = request.port == PortKind::xdp;
-    for (const auto& [ifname, needs] : {std::pair{&lane.a, xdp || up.needs_wire_packets()},
-                                        std::pair{&lane.b, xdp || down.needs_wire_packets()}}) {
+    for (const auto& [interface, needs] : {std::pair{&lane.a, xdp || up.needs_wire_packets()},
+                                           std::pair{&lane.b, xdp || down.needs_wire_packets()}}) {
       if (!needs) continue;
+      // A copy the lambdas can capture (clang 14, which builds the fuzz targets, cannot
+      // capture a structured binding).
+      const std::string* ifname = interface;
       const io::ReceiveCoalescing previous =
           place.run([&] { return io::receive_coalescing(*ifname); });
       if (!previous.gro && !previous.lro) continue;

@@ -76,7 +76,7 @@ std::vector<CapturePoint> plan_capture(const nlohmann::json& description,
 }
 
 int capture_session(const CaptureRequest& request) {
-  check_privileges();
+  check_privileges("to capture in a lab's namespaces (CAP_NET_RAW and CAP_SYS_ADMIN)");
   const LabState state = choose_lab(request.lab);
   if (!lab_is_alive(state)) {
     throw std::runtime_error(fmt::format(

@@ -265,21 +265,24 @@ nlohmann::json live_counters(const std::vector<std::unique_ptr<engine::Lane>>& l
 }
 
 void write_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << text;
-    if (!out) return;
+  try {
+    io::write_file_atomically(path, text);
+  } catch (const io::SystemError&) {
+    // Live counters are a convenience for `status`: a full /run must not stop the engine.
   }
-  ::rename(temporary.c_str(), path.c_str());
 }
 
 /// The engine process: runs every lane until told to stop, then removes the lab. Never returns.
 [[noreturn]] void run_engine(LabState state, const LabDefinition& lab, core::Nanos spin,
-                             const engine::ThreadPlacement& placement, PortKind port,
-                             int ready_fd) {
+                             const engine::ThreadPlacement& placement, PortKind port, int ready_fd,
+                             pid_t up_pid) {
   ::setsid();
   ::prctl(PR_SET_NAME, "longhaul-lab", 0, 0, 0);
+  // Until the lab is up, the engine dies with `longhaul up`: killed mid-setup, `up` leaves a
+  // state file naming itself, which `down --stale` cleans, and no engine half set up. (getppid
+  // catches an `up` that died before the prctl.)
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (::getppid() != up_pid) ::_exit(1);
   // Detach from the terminal: the log keeps what the engine has to say.
   const int log = ::open(state.log_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -334,6 +337,8 @@ void write_atomically(const std::string& path, const std::string& text) {
     [[maybe_unused]] auto written = ::write(ready_fd, failure.data(), failure.size());
     ::_exit(1);
   }
+  // Up: from now on the engine outlives `up`, and the state file names the engine.
+  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   [[maybe_unused]] auto written = ::write(ready_fd, "ok", 2);
   ::close(ready_fd);
 
@@ -382,12 +387,13 @@ LabState lab_up(const UpRequest& request) {
   io::Fd write_end(pipe_fds[1]);
   std::cout.flush();
   std::cerr.flush();
+  const pid_t up_pid = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) io::throw_errno("fork", "lab engine");
   if (pid == 0) {
     read_end.reset();
     run_engine(guard.state(), lab, request.spin, request.placement, request.port,
-               write_end.release());
+               write_end.release(), up_pid);
   }
   write_end.reset();
   std::string reply;
@@ -444,7 +450,8 @@ void lab_down(const LabState& state) {
 }
 
 int lab_exec(const ExecRequest& request) {
-  check_privileges();
+  check_privileges(
+      "to enter a lab site's network namespace (CAP_SYS_ADMIN). The command itself runs as you");
   const LabState state = choose_lab(request.lab);
   const nlohmann::json& site = find_site(state, request.site);
   const std::string netns_name = site.at("netns").get<std::string>();
@@ -476,26 +483,27 @@ nlohmann::json lab_status_json(const LabState& state) {
   nlohmann::json json = {{"schema", kLabSchema},         {"name", state.name},
                          {"file", state.file},           {"pid", state.pid},
                          {"alive", lab_is_alive(state)}, {"lab", state.description}};
-  try {
-    std::ifstream in(state.counters_path());
-    if (in) json["counters"] = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception&) {
-    // Being rewritten or cut short: status shows no counters this time.
+  // Rewritten atomically every second, but read defensively all the same: a counters file
+  // that is not an object (another version's, cut short) shows as no counters.
+  const io::InputFile counters =
+      io::read_input_file(state.counters_path(), "counters", io::kStateFileLimit);
+  if (counters) {
+    auto parsed = nlohmann::json::parse(counters.text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.contains("lanes") && parsed["lanes"].is_object()) {
+      json["counters"] = std::move(parsed);
+    }
   }
   return json;
 }
 
-std::string lab_status_text(const LabState& state) {
-  const nlohmann::json json = lab_status_json(state);
+namespace {
+
+/// The sites and lanes tables of a lab's status (throws nlohmann::json::exception when the
+/// recorded description lacks what they show).
+std::string lab_tables(const LabState& state, const nlohmann::json& json) {
   const auto& lab = state.description;
-  std::string text = fmt::format("lab {} from {}: {}", state.name, state.file,
-                                 lab_is_alive(state) ? fmt::format("up (engine pid {})", state.pid)
-                                                     : "ENGINE GONE (run `longhaul down`)");
-  if (json.contains("counters")) {
-    text += fmt::format(", up {:.0f} s", json["counters"].value("uptime_s", 0.0));
-  }
-  if (lab.value("port", "packet") == port_name(PortKind::xdp)) text += ", AF_XDP ports";
-  text += "\n\nsite            interface  address          address (IPv6)          lane\n";
+  std::string text =
+      "\n\nsite            interface  address          address (IPv6)          lane\n";
   for (const auto& site : lab.at("sites")) {
     bool first = true;
     for (const auto& interface : site.at("interfaces")) {
@@ -511,14 +519,14 @@ std::string lab_status_text(const LabState& state) {
     const std::string name = lane.at("name").get<std::string>();
     std::string packets = "-";
     std::string dropped = "-";
-    if (json.contains("counters") && json["counters"]["lanes"].contains(name)) {
-      const auto& counters = json["counters"]["lanes"][name];
+    if (json.contains("counters") && json.at("counters").at("lanes").contains(name)) {
+      const auto& counters = json.at("counters").at("lanes").at(name);
       const auto count = [&](const char* direction, const char* field) {
-        return counters[direction].value(field, std::uint64_t{0});
+        return counters.at(direction).value(field, std::uint64_t{0});
       };
       const auto drops = [&](const char* direction) {
         std::uint64_t total = 0;
-        for (const auto& [cause, value] : counters[direction]["dropped"].items()) {
+        for (const auto& [cause, value] : counters.at(direction).at("dropped").items()) {
           total += value.value("packets", std::uint64_t{0});
         }
         return total;
@@ -533,6 +541,33 @@ std::string lab_status_text(const LabState& state) {
                         lane.at("up").get<std::string>(), "", lane.at("down").get<std::string>());
   }
   return text;
+}
+
+}  // namespace
+
+std::string lab_status_text(const LabState& state) {
+  const nlohmann::json json = lab_status_json(state);
+  const auto& lab = state.description;
+  const bool alive = lab_is_alive(state);
+  std::string text = fmt::format(
+      "lab {} from {}: {}", state.name, state.file,
+      alive ? fmt::format("up (engine pid {})", state.pid) : "ENGINE GONE (run `longhaul down`)");
+  if (json.contains("counters") && json["counters"].contains("uptime_s") &&
+      json["counters"]["uptime_s"].is_number()) {
+    text += fmt::format(", up {:.0f} s", json["counters"]["uptime_s"].get<double>());
+  }
+  if (!lab.contains("sites") || !lab.contains("lanes")) {
+    // The state file is written before anything is created; the description follows.
+    return text + (alive ? ", still being set up\n"
+                         : "; it was killed while being set up: `longhaul down --stale` removes "
+                           "what it left\n");
+  }
+  if (lab.contains("port") && lab["port"] == port_name(PortKind::xdp)) text += ", AF_XDP ports";
+  try {
+    return text + lab_tables(state, json);
+  } catch (const nlohmann::json::exception&) {
+    return text + "; its recorded description is unreadable (another version's state file?)\n";
+  }
 }
 
 }  // namespace longhaul::lab

@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
 
 #include "core/topology.hh"
 #include "io/error.hh"
 #include "io/fd.hh"
 #include "io/netns.hh"
 #include "io/process.hh"
+#include "io/text_file.hh"
 #include "lab/run_state.hh"
 #include "tune/apply.hh"
 
@@ -55,27 +55,20 @@ io::Fd lock_lab_dir() {
   return fd;
 }
 
-std::optional<LabState> read_lab(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  try {
-    const auto json = nlohmann::json::parse(in);
-    LabState state;
-    state.name = json.at("name").get<std::string>();
-    state.slot = json.at("slot").get<int>();
-    state.pid = json.at("pid").get<pid_t>();
-    state.start_time = json.at("start_time").get<unsigned long long>();
-    state.file = json.value("file", "");
-    state.namespaces = json.at("namespaces").get<std::vector<std::string>>();
-    state.description = json.value("description", nlohmann::json::object());
-    return state;
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
+/// Reads a lab state file defensively (see parse_lab_state).
+LabStateRead read_lab(const fs::path& path) {
+  const io::InputFile file = io::read_input_file(path.string(), "state", io::kStateFileLimit);
+  if (!file) {
+    LabStateRead read;
+    read.problem = file.error;
+    return read;
   }
+  return parse_lab_state(file.text, path.filename().string());
 }
 
 void write_lab(const LabState& state) {
-  const nlohmann::json json = {{"name", state.name},
+  const nlohmann::json json = {{"schema", kLabStateSchema},
+                               {"name", state.name},
                                {"slot", state.slot},
                                {"pid", state.pid},
                                {"start_time", state.start_time},
@@ -83,17 +76,86 @@ void write_lab(const LabState& state) {
                                {"namespaces", state.namespaces},
                                {"description", state.description}};
   // Written whole and renamed, so a reader never sees half a file.
-  const std::string path = state.state_path();
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << json.dump(2) << '\n';
-    if (!out) io::throw_errno("write", temporary);
+  io::write_file_atomically(state.state_path(), json.dump(2) + "\n");
+}
+
+/// The state files of the lab directory (not counters, logs or temporaries).
+std::vector<fs::path> lab_state_files() {
+  std::vector<fs::path> files;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(kLabStateDir, error)) {
+    const std::string file = entry.path().filename().string();
+    if (!file.ends_with(".json") || file.ends_with(".counters.json")) continue;
+    files.push_back(entry.path());
   }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) io::throw_errno("rename", path);
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace
+
+LabStateRead parse_lab_state(std::string_view text, std::string_view file_name) {
+  LabStateRead read;
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded() || !json.is_object()) {
+    read.problem = "not a JSON object (cut short or overwritten)";
+    return read;
+  }
+  if (json.contains("schema") && json["schema"] != kLabStateSchema) {
+    read.problem =
+        fmt::format("written by another version of longhaul (schema {}, this one reads {})",
+                    json["schema"].dump(), kLabStateSchema);
+    return read;
+  }
+  const auto field = [&json](const char* key) -> const nlohmann::json* {
+    const auto it = json.find(key);
+    return it == json.end() ? nullptr : &*it;
+  };
+  const auto* name = field("name");
+  const auto* slot = field("slot");
+  const auto* pid = field("pid");
+  const auto* start_time = field("start_time");
+  const auto* namespaces = field("namespaces");
+  const auto* recorded_file = field("file");
+  const auto* description = field("description");
+  const auto string_list = [](const nlohmann::json* list) {
+    if (list == nullptr || !list->is_array()) return false;
+    return std::all_of(list->begin(), list->end(),
+                       [](const nlohmann::json& item) { return item.is_string(); });
+  };
+  if (pid != nullptr && pid->is_number_integer()) read.pid = pid->get<pid_t>();
+  if (start_time != nullptr && start_time->is_number_unsigned()) {
+    read.start_time = start_time->get<unsigned long long>();
+  }
+  if (string_list(namespaces)) read.namespaces = namespaces->get<std::vector<std::string>>();
+  if (name == nullptr || !name->is_string() || slot == nullptr || !slot->is_number_integer() ||
+      pid == nullptr || !pid->is_number_integer() || start_time == nullptr ||
+      !start_time->is_number_unsigned() || !string_list(namespaces) ||
+      (recorded_file != nullptr && !recorded_file->is_string() && !recorded_file->is_null()) ||
+      (description != nullptr && !description->is_object() && !description->is_null())) {
+    read.problem =
+        "a field is missing or of the wrong type (name, slot, pid, start_time, "
+        "namespaces, file, description)";
+    return read;
+  }
+  LabState state;
+  state.name = name->get<std::string>();
+  state.slot = slot->get<int>();
+  state.pid = read.pid;
+  state.start_time = read.start_time;
+  if (recorded_file != nullptr && recorded_file->is_string())
+    state.file = recorded_file->get<std::string>();
+  state.namespaces = read.namespaces;
+  // A lab being set up has no description yet (null): it is still a lab.
+  state.description =
+      description != nullptr && description->is_object() ? *description : nlohmann::json::object();
+  if (file_name != state.name + ".json") {
+    read.problem = fmt::format("it names lab '{}', not the lab its file name says", state.name);
+    return read;
+  }
+  read.state = std::move(state);
+  return read;
+}
 
 LabState claim_lab(const std::string& name, pid_t pid, const std::string& file,
                    std::vector<std::string> namespaces) {
@@ -139,7 +201,9 @@ void save_lab(const LabState& state) {
 }
 
 std::optional<LabState> find_lab(const std::string& name) {
-  return read_lab(fs::path(kLabStateDir) / (name + ".json"));
+  // Lab names are checked when a lab comes up; a name with a slash names no lab.
+  if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+  return read_lab(fs::path(kLabStateDir) / (name + ".json")).state;
 }
 
 const nlohmann::json& find_site(const LabState& state, const std::string& site) {
@@ -157,11 +221,8 @@ const nlohmann::json& find_site(const LabState& state, const std::string& site) 
 
 std::vector<LabState> list_labs() {
   std::vector<LabState> labs;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(kLabStateDir, error)) {
-    const std::string file = entry.path().filename().string();
-    if (!file.ends_with(".json") || file.ends_with(".counters.json")) continue;
-    if (auto state = read_lab(entry.path())) labs.push_back(*state);
+  for (const auto& path : lab_state_files()) {
+    if (auto read = read_lab(path); read.state) labs.push_back(*read.state);
   }
   std::sort(labs.begin(), labs.end(),
             [](const LabState& a, const LabState& b) { return a.name < b.name; });
@@ -191,6 +252,49 @@ void tear_down_lab(const LabState& state) noexcept {
   fs::remove(state.counters_path(), ignored);
   fs::remove(state.log_path(), ignored);
   fs::remove(state.state_path(), ignored);
+}
+
+std::vector<UnreadableState> unreadable_labs() {
+  std::vector<UnreadableState> unreadable;
+  for (const auto& path : lab_state_files()) {
+    if (auto read = read_lab(path); !read.state) {
+      unreadable.push_back({path.string(), read.problem});
+    }
+  }
+  return unreadable;
+}
+
+std::vector<UnreadableState> sweep_unreadable_labs() noexcept {
+  std::vector<UnreadableState> swept;
+  try {
+    const io::Fd lock = lock_lab_dir();
+    for (const auto& path : lab_state_files()) {
+      LabStateRead read = read_lab(path);
+      if (read.state) continue;
+      // Leave it while the process it names runs: it may be a newer longhaul's live lab.
+      LabState owner;
+      owner.pid = read.pid;
+      owner.start_time = read.start_time;
+      if (lab_is_alive(owner)) continue;
+      // What it names that looks like a lab's namespace goes too; nothing else is trusted.
+      owner.name = path.stem().string();
+      for (const auto& netns : read.namespaces) {
+        if (netns.starts_with("lh-" + owner.name + "-") || netns == emulator_netns(owner.name)) {
+          owner.namespaces.push_back(netns);
+        }
+      }
+      tear_down_lab(owner);
+      std::error_code ignored;
+      fs::remove(path, ignored);
+      swept.push_back({path.string(), read.problem});
+    }
+  } catch (...) {
+    // Sweeping is a courtesy; a failure here must not stop the caller.
+  }
+  for (const auto& orphan : io::remove_orphan_temporaries(kLabStateDir)) {
+    swept.push_back({orphan, "a temporary file its writer left when it was killed"});
+  }
+  return swept;
 }
 
 std::vector<LabState> sweep_stale_labs() noexcept {

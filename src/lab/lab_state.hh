@@ -7,11 +7,16 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "lab/run_state.hh"
 
 namespace longhaul::lab {
 
 inline constexpr const char* kLabStateDir = "/run/longhaul/labs";
+/// Written into every lab state file; a file with another schema is another version's.
+inline constexpr const char* kLabStateSchema = "longhaul.lab-state/1";
 
 struct LabState {
   std::string name;
@@ -36,6 +41,21 @@ std::string emulator_netns(const std::string& lab);
 /// same convention as `ip netns exec`), which is how site names resolve.
 std::string etc_netns_dir(const std::string& netns);
 
+/// What reading one lab state file gave: the state, or the problem and whatever could be
+/// salvaged to clean up after it (the owner's pid and start time, the namespaces it names).
+struct LabStateRead {
+  std::optional<LabState> state;
+  std::string problem;
+  pid_t pid = 0;
+  unsigned long long start_time = 0;
+  std::vector<std::string> namespaces;
+};
+
+/// Parses the text of lab state file `file_name` ("NAME.json") defensively: whatever a crash,
+/// another version or a hand edit left there becomes a problem sentence, never an exception.
+/// Pure (the fuzz target tests/fuzz/lab_state_fuzz.cc drives it).
+LabStateRead parse_lab_state(std::string_view text, std::string_view file_name);
+
 /// Claims a slot and records the lab under a lock. Throws std::runtime_error when a lab of this
 /// name is up, a namespace it needs exists, or all slots are taken.
 LabState claim_lab(const std::string& name, pid_t pid, const std::string& file,
@@ -56,5 +76,10 @@ bool lab_is_alive(const LabState& state);
 void tear_down_lab(const LabState& state) noexcept;
 /// Tears down recorded labs whose engine process is gone; returns them.
 std::vector<LabState> sweep_stale_labs() noexcept;
+/// The lab state files that cannot be read (list_labs() skips them), for status to mention.
+std::vector<UnreadableState> unreadable_labs();
+/// Removes unreadable lab state files whose owner (if they name one) is gone, with the
+/// namespaces they name, and the temporaries of killed writers; returns what it removed.
+std::vector<UnreadableState> sweep_unreadable_labs() noexcept;
 
 }  // namespace longhaul::lab

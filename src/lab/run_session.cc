@@ -148,11 +148,9 @@ void drain(const engine::Lane& lane, const LinkSpec& link) {
 
 }  // namespace
 
-void check_privileges() {
+void check_privileges(std::string_view needed_for) {
   if (::geteuid() != 0) {
-    throw EnvironmentError(
-        "longhaul needs root to create network namespaces and links (CAP_NET_ADMIN and "
-        "CAP_SYS_ADMIN); run it with sudo. The command itself runs as you.");
+    throw EnvironmentError(fmt::format("longhaul needs root {}; run it with sudo", needed_for));
   }
 }
 

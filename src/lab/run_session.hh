@@ -9,6 +9,7 @@
 // new interface only, and deleting the two namespaces removes every link.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/time.hh"
@@ -48,7 +49,13 @@ class EnvironmentError : public std::runtime_error {
 /// Throws (after cleaning up) when the link cannot be built or the command cannot start.
 int run_session(const RunRequest& request);
 
-/// Checks that this process may create namespaces and links; throws EnvironmentError.
-void check_privileges();
+/// What `run` needs root for (check_privileges' default).
+inline constexpr std::string_view kRootToBuildLinks =
+    "to create network namespaces and links (CAP_NET_ADMIN and CAP_SYS_ADMIN). The command "
+    "itself runs as you";
+
+/// Checks that this process runs as root; throws EnvironmentError saying what root is
+/// `needed_for` ("to enter a lab site's network namespace", ...).
+void check_privileges(std::string_view needed_for = kRootToBuildLinks);
 
 }  // namespace longhaul::lab

@@ -7,12 +7,22 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace longhaul::lab {
 
 inline constexpr const char* kStateDir = "/run/longhaul/runs";
 inline constexpr int kMaxRuns = 250;
+/// Written into every run state file; a file with another schema is another version's.
+inline constexpr const char* kRunStateSchema = "longhaul.run-state/1";
+
+/// A state file (of a run or a lab) that cannot be read: cut short, null where a value
+/// belongs, another version's. `problem` says which.
+struct UnreadableState {
+  std::string path;
+  std::string problem;
+};
 
 struct RunState {
   int index = 0;                      ///< 1..250: subnet 198.18.<index>.0/24, 2001:2:0:<index>::/64
@@ -29,6 +39,12 @@ struct RunState {
   std::string command_ipv6() const;
 };
 
+/// Parses the text of run state file `file_name` ("r7.json") defensively: the state, or
+/// nullopt with `problem` saying why (and `salvaged_pid` the owner's pid when it names one).
+/// Pure (the fuzz target tests/fuzz/run_state_fuzz.cc drives it).
+std::optional<RunState> parse_run_state(std::string_view text, std::string_view file_name,
+                                        std::string& problem, pid_t& salvaged_pid);
+
 /// Claims the lowest free run index for `pid` under a lock and records it.
 RunState claim_run(pid_t pid);
 /// Every recorded run.
@@ -38,6 +54,11 @@ bool run_is_alive(const RunState& state);
 /// Removes everything the run created: processes in its namespaces, the
 /// namespaces, the host link, then the state file. Idempotent; never throws.
 void tear_down_run(const RunState& state) noexcept;
+/// The run state files that cannot be read (list_runs() skips them).
+std::vector<UnreadableState> unreadable_runs();
+/// Removes unreadable run state files with the namespaces and link their name implies, and the
+/// temporaries of killed writers; returns what it removed. Never throws.
+std::vector<UnreadableState> sweep_unreadable_runs() noexcept;
 /// Tears down recorded runs whose owner is gone; returns them.
 std::vector<RunState> sweep_stale_runs() noexcept;
 /// Start time of a process (field 22 of /proc/PID/stat), 0 if unknown.

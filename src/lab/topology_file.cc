@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "core/random.hh"
+#include "io/text_file.hh"
+#include "lab/buffer_budget.hh"
 #include "lab/link_flag_keys.hh"
 
 namespace longhaul::lab {
@@ -317,117 +319,26 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
 
 LabDefinition load_lab_definition(const std::string& path, const std::string& name_override,
                                   std::uint64_t random_seed) {
-  std::ifstream in(path);
-  if (!in) {
-    throw TopologyError(fmt::format("{}: cannot read the topology file: {}", path,
-                                    std::error_code(errno, std::generic_category()).message()));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_lab_definition(text.str(), path, name_override, random_seed);
+  const io::InputFile file = io::read_input_file(path, "topology", io::kTopologyFileLimit);
+  if (!file) throw TopologyError(file.error);
+  return parse_lab_definition(file.text, path, name_override, random_seed);
 }
 
 std::uint64_t lab_buffer_bytes(const LabDefinition& lab) {
   std::uint64_t total = 0;
-  for (const auto& link : lab.lanes) {
-    total += plan_buffers(link.up, kLabAssumedRateBps).arena_bytes;
-    total += plan_buffers(link.down, kLabAssumedRateBps).arena_bytes;
-  }
+  for (const auto& link : lab.lanes) total += link_buffer_bytes(link, kLabAssumedRateBps);
   return total;
 }
 
-namespace {
-
-/// The buffer bytes a lane needs with both directions at `rate_bps`, sized exactly as the
-/// lab will size them (plan_buffers), with a default queue following the rate.
-std::uint64_t lane_bytes_at(const LinkSpec& link, std::uint64_t rate_bps) {
-  const core::Nanos rtt = link.up.delay + link.down.delay;
-  std::uint64_t bytes = 0;
-  for (const core::DirectionConfig* original : {&link.up, &link.down}) {
-    core::DirectionConfig config = *original;
-    const core::QueueBound defaulted = default_queue(config.rate_bps, rtt);
-    const bool queue_was_default = config.queue.max_packets == defaulted.max_packets &&
-                                   config.queue.max_bytes == defaulted.max_bytes &&
-                                   config.queue.max_delay == defaulted.max_delay;
-    config.rate_bps = rate_bps;
-    if (queue_was_default) config.queue = default_queue(rate_bps, rtt);
-    bytes += plan_buffers(config, kLabAssumedRateBps).arena_bytes;
-  }
-  return bytes;
-}
-
-/// A rate as typed in a topology file: two significant digits, e.g. "27gbit", "2700mbit".
-std::string rate_value(std::uint64_t bps) {
-  static constexpr std::array<std::pair<std::uint64_t, const char*>, 4> kUnits{
-      {{1'000'000'000'000, "tbit"}, {1'000'000'000, "gbit"}, {1'000'000, "mbit"}, {1'000, "kbit"}}};
-  for (const auto& [scale, unit] : kUnits) {
-    if (bps >= scale && bps % scale == 0) return fmt::format("{}{}", bps / scale, unit);
-  }
-  return fmt::format("{}bit", bps);
-}
-
-}  // namespace
-
-std::uint64_t fitting_rate_bps(const LabDefinition& lab, std::size_t lane,
-                               std::uint64_t available_bytes) {
-  std::uint64_t others = 0;
-  for (std::size_t l = 0; l < lab.lanes.size(); ++l) {
-    if (l == lane) continue;
-    others += plan_buffers(lab.lanes[l].up, kLabAssumedRateBps).arena_bytes +
-              plan_buffers(lab.lanes[l].down, kLabAssumedRateBps).arena_bytes;
-  }
-  if (others >= available_bytes) return 0;
-  const std::uint64_t budget = available_bytes - others;
-  const auto fits = [&](std::uint64_t bps) {
-    return lane_bytes_at(lab.lanes[lane], bps) <= budget;
-  };
-  // The need grows with the rate: bisect for the fastest rate that fits, in kbit/s.
-  std::uint64_t low = 0;
-  std::uint64_t high = 100'000'000'000;  // 100 Tbit/s in kbit/s
-  if (!fits(1000)) return 0;
-  low = 1;
-  while (high - low > 1) {
-    const std::uint64_t mid = low + (high - low) / 2;
-    (fits(mid * 1000) ? low : high) = mid;
-  }
-  // Two significant digits, rounded down, so the value as typed fits too.
-  std::uint64_t bps = low * 1000;
-  std::uint64_t scale = 1;
-  while (bps / scale >= 100) scale *= 10;
-  bps = bps / scale * scale;
-  return fits(bps) ? bps : 0;
-}
-
 void check_lab_fits(const LabDefinition& lab, std::uint64_t available_bytes) {
-  const std::uint64_t total = lab_buffer_bytes(lab);
-  if (total <= available_bytes) return;
-  // Name the lane that needs the most: it is the one to change.
-  std::size_t worst = 0;
-  std::uint64_t worst_bytes = 0;
+  std::vector<BufferedLink> links;
   for (std::size_t l = 0; l < lab.lanes.size(); ++l) {
-    const std::uint64_t bytes = plan_buffers(lab.lanes[l].up, kLabAssumedRateBps).arena_bytes +
-                                plan_buffers(lab.lanes[l].down, kLabAssumedRateBps).arena_bytes;
-    if (bytes > worst_bytes) {
-      worst = l;
-      worst_bytes = bytes;
-    }
+    links.push_back({fmt::format("lane '{}'", lab.topology.lanes[l].name), &lab.lanes[l]});
   }
-  const auto& link = lab.lanes[worst];
-  const core::Nanos delay = std::max(link.up.delay, link.down.delay);
-  const std::uint64_t fitting = fitting_rate_bps(lab, worst, available_bytes);
-  throw TopologyError(fmt::format(
-      "{}: lane '{}' cannot be buffered: at {} and {} one way it holds up to {} in flight, and "
-      "the whole lab needs {} of packet buffer but this machine has {} available; {}",
-      lab.path, lab.topology.lanes[worst].name,
-      link.up.rate_bps != 0 ? core::format_rate(static_cast<double>(link.up.rate_bps))
-                            : "no rate (sized for " +
-                                  core::format_rate(static_cast<double>(kLabAssumedRateBps)) + ")",
-      core::format_duration(delay), core::format_bytes(static_cast<double>(worst_bytes)),
-      core::format_bytes(static_cast<double>(total)),
-      core::format_bytes(static_cast<double>(available_bytes)),
-      fitting != 0
-          ? fmt::format("set rate = \"{}\" or lower on it, or a shorter delay", rate_value(fitting))
-          : std::string("give it a shorter delay")));
+  const std::string problem =
+      buffers_do_not_fit(links, kLabAssumedRateBps, available_bytes,
+                         {"the whole lab", "set rate = \"{}\" or lower on it", "a shorter delay"});
+  if (!problem.empty()) throw TopologyError(fmt::format("{}: {}", lab.path, problem));
 }
 
 }  // namespace longhaul::lab

@@ -42,12 +42,6 @@ std::uint64_t lab_buffer_bytes(const LabDefinition& lab);
 /// `available_bytes` (what the machine can give), with the rate that would fit.
 void check_lab_fits(const LabDefinition& lab, std::uint64_t available_bytes);
 
-/// The fastest rate (bit/s, two significant digits, rounded down) at which lane `lane`, at
-/// that rate in both directions, lets the lab fit in `available_bytes`; 0 when none does.
-/// check_lab_fits suggests it, computed with the same sizing the check uses.
-std::uint64_t fitting_rate_bps(const LabDefinition& lab, std::size_t lane,
-                               std::uint64_t available_bytes);
-
 /// Rate assumed for buffer sizing on lanes without a rate (the lab's links are veths).
 inline constexpr std::uint64_t kLabAssumedRateBps = 10'000'000'000ULL;
 

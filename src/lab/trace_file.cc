@@ -8,6 +8,8 @@
 #include <sstream>
 #include <vector>
 
+#include "io/text_file.hh"
+
 namespace longhaul::lab {
 
 namespace {
@@ -181,14 +183,9 @@ core::Parsed<core::ScheduleConfig> parse_capacity_trace(std::string_view text,
 
 core::Parsed<core::ScheduleConfig> load_capacity_trace(const std::string& path, bool loop,
                                                        std::uint32_t overhead_bytes) {
-  std::ifstream in(path);
-  if (!in) {
-    return core::parse_failure<core::ScheduleConfig>(
-        fmt::format("{}: cannot open the file; give a readable trace file", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_capacity_trace(text.str(), path, loop, overhead_bytes);
+  const io::InputFile file = io::read_input_file(path, "trace", io::kTraceFileLimit);
+  if (!file) return core::parse_failure<core::ScheduleConfig>(file.error);
+  return parse_capacity_trace(file.text, path, loop, overhead_bytes);
 }
 
 }  // namespace longhaul::lab
