@@ -125,6 +125,9 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
   command_
       ->add_option("--json", json_, "Write the counters as JSON to FILE at the end (- = stdout)")
       ->type_name("FILE");
+  command_->add_flag("--strict", strict_,
+                     "Exit with status 5 instead of 0 when a lane's fidelity verdict is degraded "
+                     "(the machine could not keep it as configured)");
   add_engine_flags(command_, engine_);
 }
 
@@ -137,8 +140,8 @@ int BridgeCommand::execute() {
     for (const CLI::Option* option : command_->get_options()) {
       const std::string name = option->get_name();
       if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
-          name == "-q,--quiet" || name == "--json" || name == "--spin" || name == "--cpus" ||
-          name == "--realtime" || name == "--port" || name == "-h,--help") {
+          name == "-q,--quiet" || name == "--json" || name == "--strict" || name == "--spin" ||
+          name == "--cpus" || name == "--realtime" || name == "--port" || name == "-h,--help") {
         continue;
       }
       throw UsageError(name + " cannot be combined with --topology: set it per lane in " +
@@ -179,6 +182,7 @@ int BridgeCommand::execute() {
   }
   request.detailed_stats = stats_;
   request.quiet = quiet_;
+  request.strict = strict_;
   if (!json_.empty()) request.json_path = json_;
   return lab::bridge_session(request);
 }

@@ -46,6 +46,7 @@ class BridgeCommand {
   lab::LinkFlags flags_;
   bool stats_ = false;
   bool quiet_ = false;
+  bool strict_ = false;
   std::string json_;
   EngineFlags engine_;
 };

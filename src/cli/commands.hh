@@ -26,6 +26,7 @@ class RunCommand {
   std::vector<std::string> argv_;
   bool stats_ = false;
   bool quiet_ = false;
+  bool strict_ = false;
   std::string json_;
   EngineFlags engine_;
 };

@@ -24,7 +24,8 @@ RunCommand::RunCommand(CLI::App& app) {
       "--netem lines use tc's own units instead (a bare time is microseconds).\n\n"
       "Exit status: the command's own, or 128+N if it (or longhaul) was killed by signal N;\n"
       "2 bad usage, 3 not permitted (needs root), 4 the link could not be built,\n"
-      "126 command not executable, 127 command not found.\n\n"
+      "126 command not executable, 127 command not found; with --strict, 5 instead of 0 when\n"
+      "the link's fidelity verdict is degraded (the machine could not keep the promise).\n\n"
       "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c "
       "\"$LONGHAUL_REMOTE\"\n"
       "See docs/run.md.");
@@ -36,6 +37,9 @@ RunCommand::RunCommand(CLI::App& app) {
   c->add_option("--json", json_,
                 "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
+  c->add_flag("--strict", strict_,
+              "Exit with status 5 instead of 0 when the fidelity verdict is degraded (the "
+              "machine could not keep the link as configured)");
   add_engine_flags(c, engine_);
   c->add_option("command", argv_, "The command and its arguments, after --; default $SHELL");
   c->positionals_at_end();
@@ -61,6 +65,7 @@ int RunCommand::execute() {
   request.command = argv_;
   request.detailed_stats = stats_;
   request.quiet = quiet_;
+  request.strict = strict_;
   if (!json_.empty()) request.json_path = json_;
   request.spin = spin;
   request.placement = thread_placement(engine_);

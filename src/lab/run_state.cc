@@ -16,6 +16,7 @@
 #include "io/netlink.hh"
 #include "io/netns.hh"
 #include "io/process.hh"
+#include "lab/fidelity_report.hh"
 
 namespace longhaul::lab {
 
@@ -155,6 +156,7 @@ void tear_down_run(const RunState& state) noexcept {
     io::delete_netns(netns);
   }
   std::error_code ignored;
+  fs::remove(run_fidelity_path(state), ignored);
   fs::remove(state_path(state.index), ignored);
 }
 
