@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "engine/fidelity_sample.hh"
 #include "engine/latency_histogram.hh"
 #include "io/thread_schedstat.hh"
@@ -272,9 +274,16 @@ TEST(ThreadSchedstat, ReadsThisThreadsTimesWhereTheKernelHasThem) {
   const auto schedstat = ThreadSchedstat::for_this_thread();
   const auto first = schedstat.read();
   if (!first) GTEST_SKIP() << "no /proc/thread-self/schedstat on this kernel";
+  // The kernel adds a running thread's time at ticks and switches, not continuously: spin
+  // until the figure moves, within a bound.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto second = schedstat.read();
   volatile std::uint64_t sink = 0;
-  for (std::uint64_t i = 0; i < 10'000'000; ++i) sink = sink + i;
-  const auto second = schedstat.read();
+  while (second && second->running == first->running &&
+         std::chrono::steady_clock::now() < deadline) {
+    for (std::uint64_t i = 0; i < 100'000; ++i) sink = sink + i;
+    second = schedstat.read();
+  }
   ASSERT_TRUE(second);
   EXPECT_GT(second->running, first->running);
   EXPECT_GE(second->waiting, first->waiting);
