@@ -11,6 +11,7 @@ it was asked for (docs/run.md, "Fidelity")?
   test is skipped with the measured CPU wait, and any other reason (a drop) fails. A verdict
   that always said degraded, or judged a ping run by its single worst sample, fails on a quiet
   machine.
+- An overloaded bridge stopped by Ctrl-C exits 5 with `--strict`.
 - A lab lane shows the verdict in `status --json`, since its start and over the last interval.
 - `longhaul bench client` through a degraded run link warns.
 """
@@ -19,11 +20,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import read_json, wait_until
+from conftest import base_env, read_json, wait_until
+from test_capture_bridge import in_switch, start_bridge, switches  # noqa: F401 (a fixture)
 from test_bench import BenchServer, client_through_link
 
 ATTEMPTS = 3
@@ -187,3 +191,30 @@ def test_lab_lane_shows_the_verdict_in_status(longhaul, tmp_path):
         assert re.search(r"fidelity: up (ok|DEGRADED), down (ok|DEGRADED) since start", text), text
     finally:
         assert longhaul.run("down", "fid").returncode == 0
+
+
+def test_overloaded_bridge_with_strict_exits_5(longhaul, switches, tmp_path):
+    json_path = tmp_path / "bridge.json"
+    bridge = start_bridge(longhaul, "--rtt", "40ms", "--strict", "--json", str(json_path))
+    server = subprocess.Popen(["ip", "netns", "exec", "lh-sw2", "iperf3", "-s", "-1", "-p",
+                               "5322"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=base_env())
+    try:
+        wait_until(lambda: "5322" in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
+                   what="the iperf3 server to listen")
+        run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5322", "-P", "4", "-t", "5",
+                        "-J", timeout=60)
+        assert run.returncode == 0, run.stdout + run.stderr
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    bridge.send_signal(signal.SIGINT)
+    status = bridge.wait(timeout=15)
+    report = read_json(json_path)
+    print(json.dumps(report["fidelity"], indent=1))
+    assert report["fidelity"]["verdict"] == "degraded", report["fidelity"]
+    assert status == 5, bridge.output()
+    assert re.search(r"^longhaul: FIDELITY DEGRADED on lane 0 (up|down): ", bridge.stderr(),
+                     re.M), bridge.stderr()
+    for direction in ("up", "down"):
+        check_consistent(report["lanes"][0]["directions"][direction]["fidelity"])
