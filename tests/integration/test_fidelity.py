@@ -202,9 +202,9 @@ def test_overloaded_bridge_with_strict_exits_5(longhaul, switches, tmp_path):
     try:
         wait_until(lambda: "5322" in in_switch("b", "ss", "-Hltn").stdout, timeout=10,
                    what="the iperf3 server to listen")
-        run = in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5322", "-P", "4", "-t", "5",
-                        "-J", timeout=60)
-        assert run.returncode == 0, run.stdout + run.stderr
+        # The load is the point, not iperf3's report: what crossed is checked below.
+        in_switch("a", "iperf3", "-c", "198.18.250.2", "-p", "5322", "-P", "4", "-t", "5",
+                  timeout=60)
     finally:
         server.kill()
         server.wait(timeout=10)
@@ -212,6 +212,7 @@ def test_overloaded_bridge_with_strict_exits_5(longhaul, switches, tmp_path):
     status = bridge.wait(timeout=15)
     report = read_json(json_path)
     print(json.dumps(report["fidelity"], indent=1))
+    assert report["lanes"][0]["directions"]["up"]["frames_out"] > 10_000, report["lanes"][0]
     assert report["fidelity"]["verdict"] == "degraded", report["fidelity"]
     assert status == 5, bridge.output()
     assert re.search(r"^longhaul: FIDELITY DEGRADED on lane 0 (up|down): ", bridge.stderr(),
