@@ -138,10 +138,11 @@ int BridgeCommand::execute() {
   if (!topology_.empty()) {
     // Impairments come from the file's lanes; a link flag here would be silently ignored.
     for (const CLI::Option* option : command_->get_options()) {
+      if (option->get_name() == "--strict") continue;  // about the outcome, not the lanes
       const std::string name = option->get_name();
       if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
-          name == "-q,--quiet" || name == "--json" || name == "--strict" || name == "--spin" ||
-          name == "--cpus" || name == "--realtime" || name == "--port" || name == "-h,--help") {
+          name == "-q,--quiet" || name == "--json" || name == "--spin" || name == "--cpus" ||
+          name == "--realtime" || name == "--port" || name == "-h,--help") {
         continue;
       }
       throw UsageError(name + " cannot be combined with --topology: set it per lane in " +
@@ -169,6 +170,7 @@ int BridgeCommand::execute() {
   request.netns = netns_;
   request.spin = spin_window(engine_);
   request.placement = thread_placement(engine_);
+  request.strict = strict_;
   request.port = port_kind(engine_);
   if (request.port == lab::PortKind::xdp) {
     for (const auto& lane : request.lanes) {
@@ -182,7 +184,6 @@ int BridgeCommand::execute() {
   }
   request.detailed_stats = stats_;
   request.quiet = quiet_;
-  request.strict = strict_;
   if (!json_.empty()) request.json_path = json_;
   return lab::bridge_session(request);
 }

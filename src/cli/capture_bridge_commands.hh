@@ -46,9 +46,9 @@ class BridgeCommand {
   lab::LinkFlags flags_;
   bool stats_ = false;
   bool quiet_ = false;
-  bool strict_ = false;
   std::string json_;
   EngineFlags engine_;
+  bool strict_ = false;
 };
 
 }  // namespace longhaul::cli

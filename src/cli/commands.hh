@@ -26,9 +26,9 @@ class RunCommand {
   std::vector<std::string> argv_;
   bool stats_ = false;
   bool quiet_ = false;
-  bool strict_ = false;
   std::string json_;
   EngineFlags engine_;
+  bool strict_ = false;
 };
 
 class DownCommand {

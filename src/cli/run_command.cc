@@ -24,8 +24,7 @@ RunCommand::RunCommand(CLI::App& app) {
       "--netem lines use tc's own units instead (a bare time is microseconds).\n\n"
       "Exit status: the command's own, or 128+N if it (or longhaul) was killed by signal N;\n"
       "2 bad usage, 3 not permitted (needs root), 4 the link could not be built,\n"
-      "126 command not executable, 127 command not found; with --strict, 5 instead of 0 when\n"
-      "the link's fidelity verdict is degraded (the machine could not keep the promise).\n\n"
+      "126 command not executable, 127 command not found.\n\n"
       "Example: longhaul run --rtt 80ms --rate 500mbit --loss 0.1% -- iperf3 -c "
       "\"$LONGHAUL_REMOTE\"\n"
       "See docs/run.md.");
@@ -62,10 +61,10 @@ int RunCommand::execute() {
     }
   }
   request.link = *link;
+  request.strict = strict_;  // --strict: exit 5 for a degraded fidelity verdict (docs/run.md)
   request.command = argv_;
   request.detailed_stats = stats_;
   request.quiet = quiet_;
-  request.strict = strict_;
   if (!json_.empty()) request.json_path = json_;
   request.spin = spin;
   request.placement = thread_placement(engine_);

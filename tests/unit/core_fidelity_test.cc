@@ -247,8 +247,7 @@ TEST(FidelityEvidence, FromTwoSamples) {
   EXPECT_EQ(evidence.frames_released, 100u);
   EXPECT_EQ(evidence.late_over_p99, 3u);
   EXPECT_EQ(evidence.late_over_p999, 3u);
-  EXPECT_EQ(evidence.lateness_p99, 5'100us);
-  EXPECT_EQ(evidence.lost_before_ingress, 5u);
+  X EXPECT_EQ(evidence.lost_before_ingress, 5u);
   EXPECT_TRUE(evidence.cpu_measured);
   EXPECT_EQ(evidence.cpu_waiting, 200ms);
   EXPECT_FALSE(fidelity_evidence(later, later, core::fidelity_thresholds(0ns)).cpu_measured);
