@@ -21,7 +21,10 @@ Baselines and figures:
   5. engine alone (synthetic ports) packets per second;
   6. peak resident memory of the emulator vs. bytes in flight;
   7. lane scaling: N lanes of a lab, each its own site pair and cores, N
-     concurrent iperf3 streams vs. N concurrent direct veth pairs.
+     concurrent iperf3 streams vs. N concurrent direct veth pairs;
+  8. fidelity: the verdict longhaul gave each run above, and the fidelity
+     ceiling of the 80 ms and 346 ms paths (the first rate whose run is judged
+     degraded) beside their throughput ceiling.
 
 bench/soak.py (`make bench-soak`) imports the helpers below for its long run.
 """
@@ -365,6 +368,82 @@ class TunedBuffers:
             sh("sysctl", "-q", f"{key}={value}", check=False)
 
 
+# The runs above, by the JSON file through_longhaul() wrote for each: their fidelity verdicts.
+FIDELITY_RUNS = (("no impairments", "/tmp/lh-bench-clean.json"),
+                 ("80 ms RTT", "/tmp/lh-bench-80ms.json"),
+                 ("346 ms RTT", "/tmp/lh-bench-346ms.json"),
+                 ("ping at 50 ms", "/tmp/lh-bench-ping.json"),
+                 ("50 % load", "/tmp/lh-bench-half.json"),
+                 ("64-byte frames", "/tmp/lh-bench-pps.json"),
+                 ("64-byte frames, --port xdp", "/tmp/lh-bench-pps-xdp.json"))
+# Rates tried, in order, for the fidelity ceiling (BENCH_FIDELITY_RATES overrides).
+FIDELITY_RATES = os.environ.get("BENCH_FIDELITY_RATES",
+                                "100mbit,300mbit,1gbit,3gbit,10gbit").split(",")
+FIDELITY_SECONDS = int(os.environ.get("BENCH_FIDELITY_SECONDS", "8"))
+
+
+def verdict_words(report):
+    """"ok", or "degraded: " and the first reason and cause of the run's JSON report."""
+    fidelity = report.get("fidelity", {})
+    if fidelity.get("verdict") != "degraded":
+        return fidelity.get("verdict", "?")
+    causes = sorted({c["cause"] for d in report["directions"].values()
+                     for c in d.get("fidelity", {}).get("causes", [])})
+    return f"degraded ({', '.join(causes)})"
+
+
+def fidelity_verdict_rows():
+    """A row per run above: the fidelity verdict longhaul gave it (docs/run.md, Fidelity)."""
+    rows, verdicts = [], {}
+    for label, path in FIDELITY_RUNS:
+        try:
+            with open(path) as f:
+                report = json.load(f)
+        except (OSError, ValueError):
+            continue
+        verdicts[label] = report.get("fidelity", {})
+        rows.append((f"  fidelity verdict: {label}", verdict_words(report), "", None))
+    return rows, verdicts
+
+
+def fidelity_ceiling(rtt):
+    """The first rate (of FIDELITY_RATES) at which a run's fidelity verdict turns degraded on a
+    path of `rtt`: four TCP streams with tuned buffers for FIDELITY_SECONDS through
+    `--rtt RTT --rate R`. Bounded: at most len(FIDELITY_RATES) runs, stopping at the first
+    degraded one. Returns (rate or None, [{rate, gbps, verdict, reasons}])."""
+    tried = []
+    with TunedBuffers():
+        for rate in FIDELITY_RATES:
+            def run(port):
+                return through_longhaul(
+                    ["--rtt", rtt, "--rate", rate],
+                    NS_TUNE + f"iperf3 -J -c $LONGHAUL_REMOTE -p {port} -P 4 "
+                    f"-t {FIDELITY_SECONDS}", f"/tmp/lh-bench-fidelity-{rtt}.json",
+                    seconds=FIDELITY_SECONDS)
+            out, report = with_host_server(run)
+            tried.append({"rate": rate, "gbps": iperf_gbps(out),
+                          "verdict": report["fidelity"]["verdict"],
+                          "reasons": report["fidelity"]["reasons"]})
+            if report["fidelity"]["verdict"] == "degraded":
+                return rate, tried
+    return None, tried
+
+
+def fidelity_ceiling_rows(throughput_ceilings):
+    """Rows: the fidelity ceiling of the 80 ms and 346 ms paths beside their throughput
+    ceiling (`throughput_ceilings`: {rtt: text of the throughput figure measured above})."""
+    rows, results = [], {}
+    for rtt in ("80ms", "346ms"):
+        rate, tried = fidelity_ceiling(rtt)
+        below = [t for t in tried if t["verdict"] == "ok"]
+        kept = f"ok up to {below[-1]['rate']}" if below else "none ok"
+        text = f"degraded at {rate}" if rate else f"ok up to {tried[-1]['rate']}"
+        rows.append((f"fidelity ceiling at {rtt.replace('ms', ' ms')} RTT ({kept})", text,
+                     f"throughput ceiling {throughput_ceilings.get(rtt, '?')}", None))
+        results[rtt] = {"first_degraded_rate": rate, "tried": tried}
+    return rows, results
+
+
 def main():
     results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
                "seconds": SECONDS}
@@ -568,6 +647,12 @@ def main():
         direct_growth = point["direct_gbps"] / one["direct_gbps"]
         rows.append((f"  growth, {point['lanes']} lanes / 1 lane", f"{growth:.2f}x",
                      measured_now(f"direct veth {direct_growth:.2f}x"), growth / direct_growth))
+
+    verdict_rows, results["fidelity_verdicts"] = fidelity_verdict_rows()
+    rows += verdict_rows
+    ceiling_rows, results["fidelity_ceiling"] = fidelity_ceiling_rows(
+        {"80ms": f"{long_gbps:.2f} Gbit/s", "346ms": f"{japan_gbps:.2f} Gbit/s at {japan_rate}"})
+    rows += ceiling_rows
 
     print(f"\nlonghaul bench on {os.cpu_count()} cores, kernel {os.uname().release}, {SECONDS} s runs")
     print(f"{'figure':<62} {'measured':>16}  {'baseline':<40} {'ratio':>6}")

@@ -18,6 +18,7 @@
 #include "measure/bench_json.hh"
 #include "measure/churn_client.hh"
 #include "measure/client.hh"
+#include "measure/link_fidelity.hh"
 #include "measure/plot.hh"
 #include "measure/rr_client.hh"
 #include "measure/server.hh"
@@ -306,6 +307,29 @@ measure::TransactionConfig BenchCommand::transaction_config(measure::Transaction
   return config;
 }
 
+namespace {
+
+/// Warns on stderr when the test ran through a `longhaul run` link whose fidelity verdict over
+/// the test's span is degraded (the run names its live fidelity file in the environment:
+/// measure/link_fidelity.hh). Outside a run it does nothing.
+class LinkFidelityWatch {
+ public:
+  LinkFidelityWatch() : at_start_(measure::read_link_fidelity()) {}
+  void warn(const char* who) const {
+    if (!at_start_) return;
+    const auto at_end = measure::read_link_fidelity();
+    if (!at_end) return;
+    for (const auto& warning : measure::link_fidelity_warnings(*at_start_, *at_end)) {
+      std::cerr << "longhaul: " << who << ": warning: " << warning << "\n";
+    }
+  }
+
+ private:
+  std::optional<std::map<std::string, core::FidelityEvidence>> at_start_;
+};
+
+}  // namespace
+
 int BenchCommand::execute() {
   if (server_->parsed()) return execute_server();
   if (rr_->parsed()) return execute_rr();
@@ -396,9 +420,11 @@ int BenchCommand::execute_client() {
                                      : measure::OutputFormat::human;
   measure::ConsoleReporter reporter(std::cout, format, measure::ConsoleReporter::Mode::client,
                                     per_stream_, &progress);
+  const LinkFidelityWatch fidelity;
   const auto result = measure::run_client(options, reporter);
   progress.clear();
   signals.take();
+  fidelity.warn("bench");
   if (plot_ && !result.intervals.empty()) {
     try {
       measure::render_plot(measure::throughput_figure(result), *plot_);
@@ -444,10 +470,12 @@ int BenchCommand::execute_rr() {
   options.interrupt_fd = signals.fd();
   const auto total = options.config.duration * (under_load_ ? 2 : 1) + options.load_ramp;
   measure::TerminalProgress progress(stderr, !tx_no_progress_ && total >= std::chrono::seconds(5));
+  const LinkFidelityWatch fidelity;
   const auto result = measure::run_rr(
       options, [&](const measure::ProgressState& state) { progress.update(state); });
   progress.clear();
   signals.take();
+  fidelity.warn("bench rr");
   if (tx_json_) {
     std::cout << measure::rr_document(result).dump(2) << "\n";
   } else if (tx_json_stream_) {
@@ -505,9 +533,11 @@ int BenchCommand::execute_churn() {
     };
   }
   callbacks.on_progress = [&](const measure::ProgressState& state) { progress.update(state); };
+  const LinkFidelityWatch fidelity;
   const auto result = measure::run_churn(options, callbacks);
   progress.clear();
   signals.take();
+  fidelity.warn("bench churn");
   if (tx_json_) {
     std::cout << measure::churn_document(result).dump(2) << "\n";
   } else if (tx_json_stream_) {

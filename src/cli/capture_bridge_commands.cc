@@ -131,6 +131,9 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
   command_
       ->add_option("--json", json_, "Write the counters as JSON to FILE at the end (- = stdout)")
       ->type_name("FILE");
+  command_->add_flag("--strict", strict_,
+                     "Exit with status 5 instead of 0 when a lane's fidelity verdict is degraded "
+                     "(the machine could not keep it as configured)");
   add_engine_flags(command_, engine_);
   command_->add_flag("--check", check_only_,
                      "Only check the lanes, flags and memory, print the plan and exit (0: valid, "
@@ -144,6 +147,7 @@ int BridgeCommand::execute() {
   if (!topology_.empty()) {
     // Impairments come from the file's lanes; a link flag here would be silently ignored.
     for (const CLI::Option* option : command_->get_options()) {
+      if (option->get_name() == "--strict") continue;  // about the outcome, not the lanes
       const std::string name = option->get_name();
       if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
           name == "-q,--quiet" || name == "--json" || name == "--check" || name == "--spin" ||
@@ -175,6 +179,7 @@ int BridgeCommand::execute() {
   request.netns = netns_;
   request.spin = spin_window(engine_);
   request.placement = thread_placement(engine_);
+  request.strict = strict_;
   request.port = port_kind(engine_);
   if (request.port == lab::PortKind::xdp) {
     for (const auto& lane : request.lanes) {

@@ -49,6 +49,7 @@ class BridgeCommand {
   bool check_only_ = false;
   std::optional<std::string> json_;
   EngineFlags engine_;
+  bool strict_ = false;
 };
 
 }  // namespace longhaul::cli

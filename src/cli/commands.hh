@@ -30,6 +30,7 @@ class RunCommand {
   bool check_only_ = false;
   std::optional<std::string> json_;
   EngineFlags engine_;
+  bool strict_ = false;
 };
 
 class DownCommand {

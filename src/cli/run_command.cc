@@ -43,6 +43,9 @@ RunCommand::RunCommand(CLI::App& app) {
   c->add_option("--json", json_,
                 "Write the run's configuration and counters as JSON to FILE (- = stdout)")
       ->type_name("FILE");
+  c->add_flag("--strict", strict_,
+              "Exit with status 5 instead of 0 when the fidelity verdict is degraded (the "
+              "machine could not keep the link as configured)");
   add_engine_flags(c, engine_);
   c->add_flag("--check", check_only_,
               "Only check the flags, the command and the memory, print the plan and exit (0: "
@@ -106,6 +109,7 @@ int RunCommand::execute() {
     return 0;
   }
   request.link = *link;
+  request.strict = strict_;  // --strict: exit 5 for a degraded fidelity verdict (docs/run.md)
   request.command = argv_;
   if (const auto hint = lab::empty_argument_hint(argv_); hint && !quiet_)
     std::cerr << *hint << '\n';

@@ -186,14 +186,36 @@ void DirectionWorker::collect_port_statistics() noexcept {
   }
 }
 
+void DirectionWorker::sample_cpu(Nanos now) noexcept {
+  last_cpu_sample_ = now;
+  const auto times = schedstat_.read();
+  if (!times) return;
+  const auto since_start = [](Nanos value, Nanos baseline) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, (value - baseline).count()));
+  };
+  // Single writer: replace the values (the counters only offer add and sub).
+  const auto set = [](core::RelaxedCounter& counter, std::uint64_t value) {
+    counter.sub(counter.get());
+    counter.add(value);
+  };
+  set(stats_.cpu_running_ns, since_start(times->running, cpu_baseline_.running));
+  set(stats_.cpu_waiting_ns, since_start(times->waiting, cpu_baseline_.waiting));
+  stats_.cpu_samples.add(1);
+}
+
 void DirectionWorker::run(int stop_fd, const std::atomic<bool>& stopping) noexcept {
   // The kernel's default 50 us timer slack would add that much to every sleep.
   ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  // Opened here: /proc/thread-self is the thread that opens it.
+  schedstat_ = io::ThreadSchedstat::for_this_thread();
+  if (const auto times = schedstat_.read()) cpu_baseline_ = *times;
+  last_cpu_sample_ = clock_.now();
   pollfd fds[3] = {{stop_fd, POLLIN, 0}, {ingress_.wait_fd(), POLLIN, 0}, {-1, POLLOUT, 0}};
   for (;;) {
     const std::size_t received = poll_once();
     if (received >= kMaxBatch) continue;  // more is probably waiting
     const Nanos now = clock_.now();
+    if (now - last_cpu_sample_ >= kCpuSampleInterval) sample_cpu(now);
     const Nanos wake = pipeline_.next_wakeup();
     const bool blocked = !pending_.empty();
     fds[2].fd = blocked ? egress_.wait_fd() : -1;
@@ -218,6 +240,7 @@ void DirectionWorker::run(int stop_fd, const std::atomic<bool>& stopping) noexce
     if (ready > 0 && (fds[0].revents & POLLIN) != 0) break;
   }
   collect_port_statistics();
+  sample_cpu(clock_.now());
 }
 
 }  // namespace longhaul::engine

@@ -18,6 +18,7 @@
 #include "engine/clock.hh"
 #include "engine/latency_histogram.hh"
 #include "engine/port.hh"
+#include "io/thread_schedstat.hh"
 
 namespace longhaul::engine {
 
@@ -34,7 +35,13 @@ struct WorkerStats {
   core::RelaxedCounter too_big_replies;      ///< ICMP "too big" messages sent back (MTU)
   LatencyHistogram release_lateness;         ///< actual send time minus intended time
   LatencyHistogram ingress_wait;  ///< engine read time minus kernel receive time (stamped ports)
+  /// The direction thread's scheduler times since it started (/proc/thread-self/schedstat),
+  /// refreshed every kCpuSampleInterval and when it stops; cpu_samples 0: not available.
+  core::RelaxedCounter cpu_running_ns, cpu_waiting_ns, cpu_samples;
 };
+
+/// How often a direction thread reads its own scheduler statistics.
+inline constexpr Nanos kCpuSampleInterval{std::chrono::milliseconds(100)};
 
 /// The arrival time the models get for a frame the port stamped `stamp` (0 = no stamp), read at
 /// `now`, after a frame that got `previous`. The kernel's stamp is the true arrival; it is used
@@ -79,6 +86,8 @@ class DirectionWorker final : private core::PipelineEgress {
   void ingest_one(const RxSlot& slot, Nanos now) noexcept;
   /// Sends pending frames; false when the egress is full.
   bool flush() noexcept;
+  /// Reads this thread's scheduler times into stats() (from run()'s thread only).
+  void sample_cpu(Nanos now) noexcept;
   /// Answers a frame dropped for the MTU with ICMP, back out of the ingress (best effort).
   void answer_too_big(std::span<const std::byte> frame) noexcept;
 
@@ -100,6 +109,9 @@ class DirectionWorker final : private core::PipelineEgress {
   std::uint64_t next_seq_ = 0;
   Nanos last_arrival_{0};
   std::uint64_t passes_ = 0;
+  io::ThreadSchedstat schedstat_;
+  io::SchedulerTimes cpu_baseline_;
+  Nanos last_cpu_sample_{0};
   WorkerStats stats_;
 };
 

@@ -50,4 +50,69 @@ core::Nanos LatencyHistogram::quantile(double q) const noexcept {
   return max();
 }
 
+LatencySnapshot LatencyHistogram::snapshot() const noexcept {
+  LatencySnapshot copy;
+  for (std::size_t i = 0; i < kBuckets; ++i) copy.buckets[i] = buckets_[i].get();
+  copy.max = max();
+  return copy;
+}
+
+namespace {
+
+constexpr std::size_t kSnapshotBuckets = LatencyHistogram::kBuckets;
+
+/// Where bucket `bucket` starts (the upper edge of the one before it).
+core::Nanos lower_edge(std::size_t bucket) noexcept {
+  if (bucket < LatencyHistogram::kFineBuckets) {
+    return core::Nanos{static_cast<std::int64_t>(bucket) * 1000};
+  }
+  return core::Nanos{1'000'000 +
+                     static_cast<std::int64_t>(bucket - LatencyHistogram::kFineBuckets) * 100'000};
+}
+
+}  // namespace
+
+std::uint64_t LatencySnapshot::count() const noexcept {
+  std::uint64_t total = 0;
+  for (const auto bucket : buckets) total += bucket;
+  return total;
+}
+
+core::Nanos LatencySnapshot::quantile(double q) const noexcept {
+  const std::uint64_t total = count();
+  if (total == 0) return core::Nanos{0};
+  const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < kSnapshotBuckets; ++i) {
+    seen += buckets[i];
+    if (seen >= rank && seen > 0) {
+      return i == kSnapshotBuckets - 1 ? max : std::min(LatencyHistogram::upper_edge(i), max);
+    }
+  }
+  return max;
+}
+
+std::uint64_t LatencySnapshot::count_at_least(core::Nanos threshold) const noexcept {
+  std::uint64_t total = 0;
+  for (std::size_t i = kSnapshotBuckets; i-- > 0;) {
+    if (lower_edge(i) < threshold) break;
+    total += buckets[i];
+  }
+  return total;
+}
+
+LatencySnapshot LatencySnapshot::since(const LatencySnapshot& earlier) const noexcept {
+  LatencySnapshot difference;
+  std::size_t highest = kSnapshotBuckets;
+  for (std::size_t i = 0; i < kSnapshotBuckets; ++i) {
+    // A reader racing the writer may see a later count first; never go below zero.
+    difference.buckets[i] = buckets[i] >= earlier.buckets[i] ? buckets[i] - earlier.buckets[i] : 0;
+    if (difference.buckets[i] != 0) highest = i;
+  }
+  if (highest == kSnapshotBuckets) return difference;
+  difference.max =
+      highest == kSnapshotBuckets - 1 ? max : std::min(max, LatencyHistogram::upper_edge(highest));
+  return difference;
+}
+
 }  // namespace longhaul::engine

@@ -21,10 +21,12 @@
 #include "io/packet_socket.hh"
 #include "io/xsk_socket.hh"
 #include "lab/direction_setup.hh"
+#include "lab/fidelity_report.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
 #include "lab/supervise.hh"
 #include "lab/topology_file.hh"
+#include "measure/link_fidelity.hh"
 
 namespace longhaul::lab {
 
@@ -274,9 +276,16 @@ int bridge_session(const BridgeRequest& request) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
+  std::vector<LaneFidelity> fidelity;
+  for (const auto& lane : lanes) fidelity.push_back(lane_fidelity(*lane));
+  const bool degraded = std::any_of(fidelity.begin(), fidelity.end(),
+                                    [](const LaneFidelity& lane) { return lane.degraded(); });
   if (!request.quiet) {
     std::string text =
         fmt::format("longhaul: bridge stopped after {:.1f} s ({})\n", seconds, ::strsignal(signal));
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+      text += fidelity_summary_lines(fidelity[l], fmt::format("lane {}", l));
+    }
     for (std::size_t l = 0; l < lanes.size(); ++l) {
       text += fmt::format("lane {}: up = {} -> {}, down = {} -> {}\n", l, request.lanes[l].a,
                           request.lanes[l].b, request.lanes[l].b, request.lanes[l].a) +
@@ -286,6 +295,7 @@ int bridge_session(const BridgeRequest& request) {
   }
   if (request.json_path) {
     nlohmann::json json_lanes = nlohmann::json::array();
+    nlohmann::json overall = nlohmann::json::object();
     for (std::size_t l = 0; l < lanes.size(); ++l) {
       nlohmann::json directions;
       for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
@@ -295,6 +305,10 @@ int bridge_session(const BridgeRequest& request) {
         stats["models"] = direction_model_json(lanes[l]->worker(direction).pipeline());
         directions[engine::direction_name(direction)] = stats;
       }
+      directions["up"]["fidelity"] = direction_fidelity_json(fidelity[l].up);
+      directions["down"]["fidelity"] = direction_fidelity_json(fidelity[l].down);
+      overall[fmt::format("lane {} up", l)] = directions["up"]["fidelity"];
+      overall[fmt::format("lane {} down", l)] = directions["down"]["fidelity"];
       json_lanes.push_back({{"a", request.lanes[l].a},
                             {"b", request.lanes[l].b},
                             {"mtu", {{"a", infos[l].mtu_a}, {"b", infos[l].mtu_b}}},
@@ -303,12 +317,19 @@ int bridge_session(const BridgeRequest& request) {
                               {"down", direction_config_json(infos[l].link.down)}}},
                             {"directions", directions}});
     }
-    const nlohmann::json json = {{"schema", kBridgeSchema}, {"seed", request.link.seed},
-                                 {"netns", request.netns},  {"port", port_name(request.port)},
-                                 {"duration_s", seconds},   {"lanes", json_lanes}};
+    const nlohmann::json json = {{"schema", kBridgeSchema},
+                                 {"seed", request.link.seed},
+                                 {"netns", request.netns},
+                                 {"port", port_name(request.port)},
+                                 {"duration_s", seconds},
+                                 {"lanes", json_lanes},
+                                 {"fidelity", measure::overall_fidelity_json(overall)}};
     write_json_report(json, *request.json_path);
   }
-  if (signal == SIGINT || signal == SIGTERM) return 0;
+  if (signal == SIGINT || signal == SIGTERM) {
+    // --strict: a bridge stopped as asked exits 0 only if every lane kept its promise.
+    return request.strict && degraded ? kExitFidelityDegraded : 0;
+  }
   return 128 + signal;
 }
 

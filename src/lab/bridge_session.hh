@@ -57,6 +57,7 @@ struct BridgeRequest {
   bool quiet = false;
   std::optional<std::string> json_path;                ///< "-" = stdout
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing without --rate
+  bool strict = false;  ///< --strict: a degraded fidelity verdict makes the exit status 5
 };
 
 inline constexpr const char* kBridgeSchema = "longhaul.bridge/1";

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,7 @@
 #include "io/sysctl.hh"
 #include "io/text_file.hh"
 #include "lab/direction_setup.hh"
+#include "lab/fidelity_report.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
 #include "lab/run_state.hh"
@@ -250,14 +252,28 @@ void build_lab(const core::LabPlan& plan, const LabDefinition& lab, PortKind por
   }
 }
 
+/// What each lane direction had measured at the previous live update: the start of the
+/// interval its "last_interval" fidelity verdict covers.
+using PreviousSamples = std::vector<std::array<engine::FidelitySample, 2>>;
+
 nlohmann::json live_counters(const std::vector<std::unique_ptr<engine::Lane>>& lanes,
-                             const LabDefinition& lab, double uptime_s) {
+                             const LabDefinition& lab, double uptime_s, PreviousSamples& previous) {
   nlohmann::json json = {{"uptime_s", uptime_s}, {"lanes", nlohmann::json::object()}};
+  previous.resize(lanes.size());
   for (std::size_t l = 0; l < lanes.size(); ++l) {
     nlohmann::json lane;
     for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
-      lane[engine::direction_name(direction)] =
+      const auto d = static_cast<std::size_t>(direction);
+      nlohmann::json stats =
           direction_stats_json(lanes[l]->counters(direction), lanes[l]->worker(direction).stats());
+      const auto now =
+          engine::sample_fidelity(lanes[l]->worker(direction), lanes[l]->counters(direction));
+      stats["fidelity"] = {
+          {"since_start", direction_fidelity_json(direction_fidelity(*lanes[l], direction))},
+          {"last_interval",
+           direction_fidelity_json(direction_fidelity(*lanes[l], direction, previous[l][d]))}};
+      previous[l][d] = now;
+      lane[engine::direction_name(direction)] = stats;
     }
     json["lanes"][lab.topology.lanes[l].name] = lane;
   }
@@ -344,10 +360,12 @@ void write_atomically(const std::string& path, const std::string& text) {
 
   const sigset_t signals = run_signals();
   const auto started = std::chrono::steady_clock::now();
+  PreviousSamples previous;
   for (;;) {
     const double uptime =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    write_atomically(state.counters_path(), live_counters(lanes, lab, uptime).dump() + "\n");
+    write_atomically(state.counters_path(),
+                     live_counters(lanes, lab, uptime, previous).dump() + "\n");
     const timespec timeout{1, 0};
     const int signal = ::sigtimedwait(&signals, nullptr, &timeout);
     if (signal > 0 && signal != SIGCHLD) {
@@ -498,6 +516,29 @@ nlohmann::json lab_status_json(const LabState& state) {
 
 namespace {
 
+/// A lane's fidelity lines for `status`: the verdicts since the start and over the last
+/// interval, and what went wrong in a degraded direction.
+std::string fidelity_status_text(const nlohmann::json& lane) {
+  const auto verdict = [&](const char* direction, const char* span) -> std::string {
+    if (!lane[direction].contains("fidelity")) return "-";
+    return lane[direction]["fidelity"][span].value("verdict", "-") == "degraded" ? "DEGRADED"
+                                                                                 : "ok";
+  };
+  std::string text = fmt::format(
+      "{:<15}   fidelity: up {}, down {} since start; up {}, down {} over the last second\n", "",
+      verdict("up", "since_start"), verdict("down", "since_start"), verdict("up", "last_interval"),
+      verdict("down", "last_interval"));
+  for (const char* direction : {"up", "down"}) {
+    for (const char* span : {"since_start", "last_interval"}) {
+      if (verdict(direction, span) != "DEGRADED") continue;
+      text += fmt::format("{:<15}     {} ({}): {}\n", "", direction,
+                          std::string_view(span) == "since_start" ? "since start" : "last second",
+                          lane[direction]["fidelity"][span].value("explanation", ""));
+    }
+  }
+  return text;
+}
+
 /// The sites and lanes tables of a lab's status (throws nlohmann::json::exception when the
 /// recorded description lacks what they show).
 std::string lab_tables(const LabState& state, const nlohmann::json& json) {
@@ -539,6 +580,9 @@ std::string lab_tables(const LabState& state, const nlohmann::json& json) {
                         packets, dropped);
     text += fmt::format("{:<15}   up:   {}\n{:<15}   down: {}\n", "",
                         lane.at("up").get<std::string>(), "", lane.at("down").get<std::string>());
+    if (json.contains("counters") && json["counters"]["lanes"].contains(name)) {
+      text += fidelity_status_text(json["counters"]["lanes"][name]);
+    }
   }
   return text;
 }

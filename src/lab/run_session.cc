@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -25,9 +26,11 @@
 #include "io/sysctl.hh"
 #include "lab/command_placeholders.hh"
 #include "lab/direction_setup.hh"
+#include "lab/fidelity_report.hh"
 #include "lab/report.hh"
 #include "lab/run_state.hh"
 #include "lab/supervise.hh"
+#include "measure/link_fidelity.hh"
 
 namespace longhaul::lab {
 
@@ -38,6 +41,18 @@ using namespace std::chrono_literals;
 constexpr const char* kCommandLink = "eth0";
 constexpr const char* kNearPort = "near";  // emulator side of the command's veth
 constexpr const char* kFarPort = "far";    // emulator side of the host's veth
+
+/// Rewrites the run's live fidelity file (measure/link_fidelity.hh) whole, so a reader never
+/// sees half of it. Best effort: the run goes on without it.
+void write_live_fidelity(const std::string& path, const engine::Lane& lane) {
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary);
+    out << live_fidelity_file(lane).dump() << '\n';
+    if (!out) return;
+  }
+  ::rename(temporary.c_str(), path.c_str());
+}
 
 /// Removes the run's resources when it goes out of scope, however the scope ends.
 class RunGuard {
@@ -225,11 +240,15 @@ int run_session(const RunRequest& request) {
     spawn.extra_env = {"LONGHAUL_REMOTE=" + state.host_ipv4(),
                        "LONGHAUL_REMOTE6=" + state.host_ipv6(),
                        "LONGHAUL_LOCAL=" + state.command_ipv4(),
-                       "LONGHAUL_LOCAL6=" + state.command_ipv6(), "LONGHAUL_LINK=" + state.id()};
+                       "LONGHAUL_LOCAL6=" + state.command_ipv6(),
+                       "LONGHAUL_LINK=" + state.id(),
+                       std::string(measure::kFidelityFileEnv) + "=" + run_fidelity_path(state)};
     spawn.netns_fd = command_ns.fd();
     spawn.drop_to = io::sudo_invoker();
+    write_live_fidelity(run_fidelity_path(state), *lane);
     child = io::spawn(spawn);
-    status = supervise(child, signal_received);
+    status = supervise(child, signal_received,
+                       [&] { write_live_fidelity(run_fidelity_path(state), *lane); });
     // Daemons the command left behind would keep its namespace alive.
     io::kill_processes_in_netns(
         io::netns_inode(std::string(io::kNetnsRunDir) + "/" + state.command_netns()));
@@ -242,9 +261,11 @@ int run_session(const RunRequest& request) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
+  const LaneFidelity fidelity = lane_fidelity(*lane);
   if (!request.quiet) {
     std::cerr << fmt::format("longhaul: link {} down after {:.1f} s; command exit status {}\n",
                              state.id(), seconds, status)
+              << fidelity_summary_lines(fidelity, "")
               << counters_table(*lane, request.detailed_stats);
   }
   if (request.json_path) {
@@ -270,9 +291,16 @@ int run_session(const RunRequest& request) {
       json["directions"][engine::direction_name(direction)]["models"] =
           direction_model_json(lane->worker(direction).pipeline());
     }
+    json["directions"]["up"]["fidelity"] = direction_fidelity_json(fidelity.up);
+    json["directions"]["down"]["fidelity"] = direction_fidelity_json(fidelity.down);
+    json["fidelity"] =
+        measure::overall_fidelity_json({{"up", json["directions"]["up"]["fidelity"]},
+                                        {"down", json["directions"]["down"]["fidelity"]}});
     write_json_report(json, *request.json_path);
   }
   if (signal_received != 0 && signal_received != SIGINT) return 128 + signal_received;
+  // --strict speaks only when the command succeeded: its own failure says more.
+  if (request.strict && status == 0 && fidelity.degraded()) return kExitFidelityDegraded;
   return status;
 }
 

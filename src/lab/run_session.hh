@@ -29,6 +29,7 @@ struct RunRequest {
   engine::ThreadPlacement placement;                   ///< --cpus, --realtime
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing when --rate is not given
   PortKind port = PortKind::packet;                    ///< --port
+  bool strict = false;  ///< --strict: a degraded fidelity verdict fails the run (exit 5)
 };
 
 /// Exit codes of longhaul itself (the command's own status passes through otherwise).
@@ -45,7 +46,8 @@ class EnvironmentError : public std::runtime_error {
 };
 
 /// Builds the link, runs the command through it, tears everything down and
-/// returns the command's exit status (128+N when it or longhaul got signal N).
+/// returns the command's exit status (128+N when it or longhaul got signal N; with
+/// request.strict, kExitFidelityDegraded instead of 0 when a direction's fidelity is degraded).
 /// Throws (after cleaning up) when the link cannot be built or the command cannot start.
 int run_session(const RunRequest& request);
 

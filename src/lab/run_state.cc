@@ -16,6 +16,7 @@
 #include "io/netns.hh"
 #include "io/process.hh"
 #include "io/text_file.hh"
+#include "lab/fidelity_report.hh"
 #include "tune/apply.hh"
 
 namespace longhaul::lab {
@@ -245,6 +246,7 @@ void tear_down_run(const RunState& state) noexcept {
     tune::forget_netns_state(netns);
   }
   std::error_code ignored;
+  fs::remove(run_fidelity_path(state), ignored);
   fs::remove(state_path(state.index), ignored);
 }
 

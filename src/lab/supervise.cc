@@ -28,7 +28,7 @@ BlockRunSignals::~BlockRunSignals() {
   ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
-int supervise(pid_t child, int& signal_received) {
+int supervise(pid_t child, int& signal_received, const std::function<void()>& tick) {
   const sigset_t signals = run_signals();
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> kill_at;
@@ -40,6 +40,7 @@ int supervise(pid_t child, int& signal_received) {
       ::kill(child, SIGKILL);
       kill_at.reset();
     }
+    if (tick) tick();
     const timespec timeout{0, 200'000'000};
     siginfo_t info{};
     const int signal = ::sigtimedwait(&signals, &info, &timeout);

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <functional>
+
 namespace longhaul::lab {
 
 /// Signals that end a run, blocked in every thread so the main thread takes them in order.
@@ -23,7 +25,8 @@ class BlockRunSignals {
 
 /// Waits for the child, forwarding termination requests (SIGKILL if it ignores them). Returns the
 /// exit status to report and sets `signal_received` when longhaul itself was told to stop.
+/// `tick`, when given, is called about five times a second while the child runs.
 /// Precondition: run_signals() are blocked.
-int supervise(pid_t child, int& signal_received);
+int supervise(pid_t child, int& signal_received, const std::function<void()>& tick = {});
 
 }  // namespace longhaul::lab

@@ -179,7 +179,8 @@ def lh_links() -> list[str]:
 
 def _all_state_files() -> list[str]:
     found = []
-    for directory, pattern in ((STATE_DIR, "*.json"), (LAB_STATE_DIR, "*.json"),
+    for directory, pattern in ((STATE_DIR, "*.json"), (STATE_DIR, "*.fidelity"),
+                               (LAB_STATE_DIR, "*.json"),
                                (LAB_STATE_DIR, "*.log"), (ETC_NETNS_DIR, "lh-*")):
         try:
             found += [str(p) for p in directory.glob(pattern)]
