@@ -104,9 +104,13 @@ def others_are_up() -> list[str]:
 # Skips and dropped checks are visible in `make test` (pytest -rs in tests/CMakeLists.txt).
 # Under LONGHAUL_NO_SKIP=1 (.ci/run sets it: a clean CI machine needs none of them) a skip
 # fails its test unless its reason starts with one of these, each a condition a CI machine
-# legitimately has. None today: CI runs as root on a Debian 12 kernel with AF_XDP, and no
-# other session's runs or labs are up there.
-SKIPS_ALLOWED_WITHOUT_SKIPPING: dict[str, str] = {}
+# legitimately has. CI runs as root on a Debian 12 kernel with AF_XDP, and no other session's
+# runs or labs are up there; but it is a VM whose host can take its vCPUs away (docs/
+# performance.md, "Release tails"), so a fidelity test that asks for an ok verdict may find
+# only verdicts that rightly blame the machine (any other cause still fails it).
+SKIPS_ALLOWED_WITHOUT_SKIPPING: dict[str, str] = {
+    "the machine was too busy for an ok verdict": "test_fidelity: the VM's vCPUs were taken",
+}
 
 
 def no_skip_wanted() -> bool:
