@@ -21,6 +21,7 @@ PACKAGES=(
   gnuplot-nox           # `longhaul bench --plot` (SVG and PNG, no X11)
   python3 python3-pytest
   tshark                # tests read the pcap files `longhaul capture` writes
+  zsh                   # tests drive the generated zsh completion (bash is always there)
 )
 
 missing=()
