@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
-.PHONY: all deps build run test test-unit test-integration test-asan bench bench-soak format format-check install clean
+.PHONY: all deps build run test test-unit test-integration test-asan bench bench-soak format format-check install deb clean
 
 all: build
 
@@ -56,6 +56,10 @@ format-check:
 
 install: build
 	@cmake --install $(BUILD_DIR)
+
+# build/longhaul_VERSION_ARCH.deb, packed by CPack from the build tree (see CMakeLists.txt).
+deb: build
+	@cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	@rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -24,7 +24,11 @@ int main(int argc, char** argv) {
       "Addresses come from 198.18.0.0/15 and 2001:2::/48 (benchmarking ranges).",
       "longhaul"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "longhaul 0.1.0");
+  // Version, the revision it was built from, and what this build can do.
+  app.set_version_flag("--version", "longhaul " LONGHAUL_VERSION " (git " LONGHAUL_GIT_REVISION
+                                    ")\n"
+                                    "features: port packet (AF_PACKET), port xdp (AF_XDP), capture "
+                                    "(pcap), bench, tune");
   cli::RunCommand run(app);
   cli::UpCommand up(app);
   cli::StatusCommand status(app);
