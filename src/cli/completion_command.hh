@@ -13,6 +13,8 @@ class CompletionCommand {
   explicit CompletionCommand(CLI::App& app);
   bool selected() const { return command_->parsed(); }
   int execute();
+  /// `completion names KIND`: it reads the labs that are up.
+  bool lists_names() const { return names_->parsed(); }
 
  private:
   CLI::App* root_;

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -13,7 +15,21 @@
 #include "cli/lab_commands.hh"
 #include "cli/tune_command.hh"
 #include "io/error.hh"
+#include "io/rootless.hh"
 #include "lab/run_session.hh"
+
+namespace {
+
+/// `tune` reads the host without any namespace; only a target or a change needs the session.
+bool needs_namespaces(const CLI::App& tune) {
+  if (!tune.parsed()) return false;
+  for (const char* option : {"--netns", "--site", "--apply", "--revert"}) {
+    if (tune.get_option(option)->count() > 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace longhaul;
@@ -39,6 +55,10 @@ int main(int argc, char** argv) {
   cli::BridgeCommand bridge(app);
   cli::BenchCommand bench(app);
   cli::TuneCommand tune(app);
+  bool force_rootless = false;
+  app.add_flag("--rootless", force_rootless,
+               "Work in your own user namespace even as root (automatic when not root): labs "
+               "under $XDG_RUNTIME_DIR/longhaul, see docs/rootless.md");
   cli::CompletionCommand completion(app);  // last: it walks every command above
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
@@ -72,6 +92,28 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : lab::kExitUsage;
   }
   try {
+    if (force_rootless || ::geteuid() != 0) {
+      const auto* bench_app = app.get_subcommand("bench");
+      const bool sweep = bench_app->get_subcommand("sweep")->parsed();
+      if (run.selected()) {
+        throw lab::EnvironmentError(
+            "longhaul run needs root: its far side is this host's own network namespace, which "
+            "a user namespace cannot join; run it with sudo, or without root bring up a lab "
+            "(longhaul up FILE; docs/rootless.md)");
+      }
+      if (bridge.selected()) {
+        throw lab::EnvironmentError(
+            "longhaul bridge needs root: it takes over real network interfaces of this host; run "
+            "it with sudo");
+      }
+      // Everything that reads or makes labs works in the user's own session (docs/rootless.md);
+      // `bench client/server` and plain `tune` advice need no namespace at all.
+      if (up.selected() || status.selected() || exec.selected() || shell.selected() ||
+          down.selected() || capture.selected() || sweep || completion.lists_names() ||
+          needs_namespaces(*app.get_subcommand("tune"))) {
+        io::enter_rootless_session();
+      }
+    }
     if (run.selected()) return run.execute();
     if (up.selected()) return up.execute();
     if (status.selected()) return status.execute();

@@ -16,6 +16,7 @@
 #include "io/fd.hh"
 #include "io/netns.hh"
 #include "io/process.hh"
+#include "io/rootless.hh"
 #include "lab/run_state.hh"
 
 namespace longhaul::lab {
@@ -39,6 +40,8 @@ std::string emulator_netns(const std::string& lab) {
   return fmt::format("lh-{}.emu", lab);
 }
 std::string etc_netns_dir(const std::string& netns) {
+  // Rootless, /etc is not ours to write: the session's own state directory holds them.
+  if (io::in_rootless_session()) return "/run/longhaul/etc-netns/" + netns;
   return "/etc/netns/" + netns;
 }
 
