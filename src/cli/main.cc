@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "longhaul " LONGHAUL_VERSION " (git " LONGHAUL_GIT_REVISION
                                     ")\n"
                                     "features: port packet (AF_PACKET), port xdp (AF_XDP), capture "
-                                    "(pcap), bench, tune");
+                                    "(pcap), rootless labs, bench, tune");
   cli::RunCommand run(app);
   cli::UpCommand up(app);
   cli::StatusCommand status(app);
