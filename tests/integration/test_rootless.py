@@ -134,6 +134,16 @@ def test_rootless_lab_up_exec_ping_down(users):
     rtt = min_rtt_ms(ping.stdout)
     assert JAPAN_CALIFORNIA_RTT_MS <= rtt < JAPAN_CALIFORNIA_RTT_MS + 10, ping.stdout
 
+    # tune applies per-namespace settings inside the session and refuses host-global ones.
+    tune = alice.longhaul("tune", "--rate", "1gbit", "--rtt", "80ms", "--site", "japan",
+                          "--apply")
+    assert tune.returncode == 0, tune.stderr
+    assert "changed on network namespace lh-four-sites-japan" in tune.stdout, tune.stdout
+    assert "not applied: net.core.rmem_max: host-global" in tune.stdout, tune.stdout
+    # Completion offers the session's sites.
+    sites = alice.longhaul("completion", "names", "site").stdout.split()
+    assert sites == ["california", "england", "japan", "new-york"], sites
+
     # Nobody else sees it: not the host's namespaces, not root's labs, not another user.
     host_netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
                                 timeout=30).stdout
