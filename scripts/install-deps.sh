@@ -22,6 +22,7 @@ PACKAGES=(
   python3 python3-pytest
   tshark                # tests read the pcap files `longhaul capture` writes
   zsh                   # tests drive the generated zsh completion (bash is always there)
+  dpkg-dev              # `make deb`: CPack's Depends come from dpkg-shlibdeps
 )
 
 missing=()
