@@ -111,7 +111,12 @@ int main(int argc, char** argv) {
       if (up.selected() || status.selected() || exec.selected() || shell.selected() ||
           down.selected() || capture.selected() || sweep || completion.lists_names() ||
           needs_namespaces(*app.get_subcommand("tune"))) {
-        io::enter_rootless_session();
+        try {
+          io::enter_rootless_session();
+        } catch (const std::exception& error) {
+          // Disabled user namespaces, an unusable state directory: the machine, not the request.
+          throw lab::EnvironmentError(error.what());
+        }
       }
     }
     if (run.selected()) return run.execute();

@@ -179,3 +179,9 @@ def test_rootless_refuses_what_needs_real_root(users):
     assert run.returncode != 0 and "needs root" in run.stderr, run.stderr
     tune = alice.longhaul("tune", "--rate", "1gbit", "--rtt", "80ms", "--host", "--apply")
     assert tune.returncode != 0 and "real root" in tune.stderr, tune.stderr
+    # A state directory that is not the user's own is refused, naming it (exit 3: the machine).
+    env = base_env()
+    env["XDG_RUNTIME_DIR"] = "/root"
+    foreign = subprocess.run(["runuser", "-u", alice.account.pw_name, "--", str(alice.binary),
+                              "status"], env=env, capture_output=True, text=True, timeout=60)
+    assert foreign.returncode == 3 and "/root/longhaul" in foreign.stderr, foreign.stderr
