@@ -23,6 +23,7 @@ PACKAGES=(
   tshark                # tests read the pcap files `longhaul capture` writes
   zsh                   # tests drive the generated zsh completion (bash is always there)
   dpkg-dev              # `make deb`: CPack's Depends come from dpkg-shlibdeps
+  lintian               # tests check the package `make deb` builds against Debian policy
 )
 
 missing=()

@@ -1,5 +1,6 @@
 """The Debian package (`make deb`: CPack from the build tree): what it holds, its
-dependencies, and that it installs, runs and removes cleanly with dpkg.
+dependencies, lintian (no error or warning), and that it installs, runs and
+removes cleanly with dpkg.
 
 Packing reuses the build tree (no compile), so this costs seconds in CI. The
 install test changes the system's /usr, so it runs only when no longhaul
@@ -27,7 +28,8 @@ def deb(longhaul_bin) -> Path:
     build_dir = Path(longhaul_bin).resolve().parent
     if not (build_dir / "CPackConfig.cmake").is_file():
         pytest.fail(f"{build_dir} is not a CMake build tree with CPack (CPackConfig.cmake)")
-    run("cmake", "--build", str(build_dir), "--target", "completions", "package_changelog")
+    run("cmake", "--build", str(build_dir), "--target", "completions", "package_changelog",
+        "man_page")
     result = subprocess.run(["cpack", "-G", "DEB"], cwd=build_dir, env=base_env(),
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -38,11 +40,11 @@ def deb(longhaul_bin) -> Path:
 
 def test_package_holds_the_binary_man_page_completions_and_docs(deb):
     contents = run("dpkg-deb", "--contents", str(deb)).stdout
-    for path in ("./usr/bin/longhaul", "./usr/share/man/man1/longhaul.1",
+    for path in ("./usr/bin/longhaul", "./usr/share/man/man1/longhaul.1.gz",
                  "./usr/share/bash-completion/completions/longhaul",
                  "./usr/share/zsh/vendor-completions/_longhaul",
                  "./usr/share/doc/longhaul/copyright",
-                 "./usr/share/doc/longhaul/changelog.Debian.gz",
+                 "./usr/share/doc/longhaul/changelog.gz",
                  "./usr/share/doc/longhaul/examples/four-sites.toml",
                  "./usr/share/doc/longhaul/docs/labs.md"):
         assert f" {path}\n" in contents, f"{path} is not in {deb.name}"
@@ -52,6 +54,13 @@ def test_package_holds_the_binary_man_page_completions_and_docs(deb):
     for library in ("libc6", "libstdc++6", "libfmt9", "libmnl0", "libpcap0.8", "libxdp1",
                     "libbpf1", "iproute2"):
         assert library in fields, f"Depends lacks {library}: {fields}"
+
+
+def test_package_is_lintian_clean(deb):
+    if shutil.which("lintian") is None:
+        pytest.fail("lintian is not installed (scripts/install-deps.sh installs it)")
+    result = run("lintian", "--fail-on", "error,warning", str(deb), check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_package_installs_runs_and_removes(deb):
@@ -64,7 +73,7 @@ def test_package_installs_runs_and_removes(deb):
         version = run("/usr/bin/longhaul", "--version").stdout
         assert version.startswith("longhaul ") and "git " in version, version
         if shutil.which("man"):
-            assert run("man", "-w", "longhaul").stdout.strip().endswith("longhaul.1")
+            assert run("man", "-w", "longhaul").stdout.strip().endswith("longhaul.1.gz")
         assert Path("/usr/share/bash-completion/completions/longhaul").is_file()
     finally:
         removed = run("dpkg", "--purge", "longhaul", check=False)
