@@ -10,7 +10,7 @@ JOBS ?= $(shell nproc)
 AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
-.PHONY: all deps build run test test-unit test-integration test-asan fuzz fuzz-build test-fuzz bench bench-soak format format-check install uninstall clean
+.PHONY: all deps build run test test-unit test-integration test-asan fuzz fuzz-build test-fuzz bench bench-soak format format-check install uninstall deb clean
 
 all: build
 
@@ -83,6 +83,10 @@ install: build
 uninstall:
 	@test -f $(BUILD_DIR)/install_manifest.txt || { echo "make uninstall: no $(BUILD_DIR)/install_manifest.txt: nothing was installed from this build directory" >&2; exit 1; }
 	@while read -r file || [ -n "$$file" ]; do rm -fv "$$file"; done < $(BUILD_DIR)/install_manifest.txt
+
+# build/longhaul_VERSION_ARCH.deb, packed by CPack from the build tree (see CMakeLists.txt).
+deb: build
+	@cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	@rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

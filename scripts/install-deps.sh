@@ -23,6 +23,9 @@ PACKAGES=(
   tshark                # tests read the pcap files `longhaul capture` writes
   # fuzzing (make fuzz / make test-fuzz, docs/robustness.md): clang and its libFuzzer runtime
   clang-14 libclang-rt-14-dev
+  zsh                   # tests drive the generated zsh completion (bash is always there)
+  dpkg-dev              # `make deb`: CPack's Depends come from dpkg-shlibdeps
+  lintian               # tests check the package `make deb` builds against Debian policy
 )
 
 missing=()

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <iostream>
 #include <new>
 #include <random>
@@ -10,10 +12,12 @@
 #include "cli/bench_command.hh"
 #include "cli/capture_bridge_commands.hh"
 #include "cli/commands.hh"
+#include "cli/completion_command.hh"
 #include "cli/lab_commands.hh"
 #include "cli/tune_command.hh"
 #include "core/printable.hh"
 #include "io/error.hh"
+#include "io/rootless.hh"
 #include "lab/run_session.hh"
 
 namespace {
@@ -23,6 +27,15 @@ namespace {
 int report(const std::string& message, int exit_status) {
   std::cerr << "longhaul: " << longhaul::core::printable(message) << "\n";
   return exit_status;
+}
+
+/// `tune` reads the host without any namespace; only a target or a change needs the session.
+bool needs_namespaces(const CLI::App& tune) {
+  if (!tune.parsed()) return false;
+  for (const char* option : {"--netns", "--site", "--apply", "--revert"}) {
+    if (tune.get_option(option)->count() > 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -36,7 +49,11 @@ int main(int argc, char** argv) {
       "Addresses come from 198.18.0.0/15 and 2001:2::/48 (benchmarking ranges).",
       "longhaul"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "longhaul 0.1.0");
+  // Version, the revision it was built from, and what this build can do.
+  app.set_version_flag("--version", "longhaul " LONGHAUL_VERSION " (git " LONGHAUL_GIT_REVISION
+                                    ")\n"
+                                    "features: port packet (AF_PACKET), port xdp (AF_XDP), capture "
+                                    "(pcap), rootless labs, bench, tune");
   cli::RunCommand run(app);
   cli::UpCommand up(app);
   cli::StatusCommand status(app);
@@ -47,6 +64,11 @@ int main(int argc, char** argv) {
   cli::BridgeCommand bridge(app);
   cli::BenchCommand bench(app);
   cli::TuneCommand tune(app);
+  bool force_rootless = false;
+  app.add_flag("--rootless", force_rootless,
+               "Work in your own user namespace even as root (automatic when not root): labs "
+               "under $XDG_RUNTIME_DIR/longhaul, see docs/rootless.md");
+  cli::CompletionCommand completion(app);  // last: it walks every command above
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     std::string names;
@@ -95,6 +117,33 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : lab::kExitUsage;
   }
   try {
+    if (force_rootless || ::geteuid() != 0) {
+      const auto* bench_app = app.get_subcommand("bench");
+      const bool sweep = bench_app->get_subcommand("sweep")->parsed();
+      if (run.selected()) {
+        throw lab::EnvironmentError(
+            "longhaul run needs root: its far side is this host's own network namespace, which "
+            "a user namespace cannot join; run it with sudo, or without root bring up a lab "
+            "(longhaul up FILE; docs/rootless.md)");
+      }
+      if (bridge.selected()) {
+        throw lab::EnvironmentError(
+            "longhaul bridge needs root: it takes over real network interfaces of this host; run "
+            "it with sudo");
+      }
+      // Everything that reads or makes labs works in the user's own session (docs/rootless.md);
+      // `bench client/server` and plain `tune` advice need no namespace at all.
+      if (up.selected() || status.selected() || exec.selected() || shell.selected() ||
+          down.selected() || capture.selected() || sweep || completion.lists_names() ||
+          needs_namespaces(*app.get_subcommand("tune"))) {
+        try {
+          io::enter_rootless_session();
+        } catch (const std::exception& error) {
+          // Disabled user namespaces, an unusable state directory: the machine, not the request.
+          throw lab::EnvironmentError(error.what());
+        }
+      }
+    }
     if (run.selected()) return run.execute();
     if (up.selected()) return up.execute();
     if (status.selected()) return status.execute();
@@ -105,6 +154,7 @@ int main(int argc, char** argv) {
     if (bridge.selected()) return bridge.execute();
     if (bench.selected()) return bench.execute();
     if (tune.selected()) return tune.execute();
+    if (completion.selected()) return completion.execute();
   } catch (const cli::UsageError& error) {
     return report(error.what(), lab::kExitUsage);
   } catch (const lab::EnvironmentError& error) {

@@ -10,6 +10,7 @@
 #include "cli/commands.hh"
 #include "core/units.hh"
 #include "io/netns.hh"
+#include "io/rootless.hh"
 #include "lab/lab_session.hh"
 #include "lab/run_session.hh"
 #include "tune/apply.hh"
@@ -188,6 +189,13 @@ int TuneCommand::execute() {
                            "' is not a positive number of connections per second (e.g. 2000)");
         }
       }
+    }
+    if (io::in_rootless_session() && request.target != tune::TargetKind::netns &&
+        (apply_ || revert_)) {
+      throw lab::EnvironmentError(
+          "tune --host changes this machine's own settings, which needs real root (sudo); "
+          "rootless, tune applies to a lab's namespaces only (--site SITE or --netns NAME), "
+          "where host-global settings are refused");
     }
     if (request.target == tune::TargetKind::netns || apply_ || revert_) {
       if (::geteuid() != 0) {

@@ -20,6 +20,15 @@ void set_option(int fd, int level, int option, int value, const std::string& nam
   }
 }
 
+// SO_*BUFFORCE needs CAP_NET_ADMIN over the host, which a rootless session (user namespace)
+// lacks: there the plain option gives what net.core.rmem_max / wmem_max allow (docs/rootless.md).
+void set_buffer(int fd, int force_option, int plain_option, int bytes, const std::string& name,
+                const char* what) {
+  if (::setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof bytes) == 0) return;
+  if (errno != EPERM) throw_errno(std::string("setsockopt(") + what + ")", name);
+  set_option(fd, SOL_SOCKET, plain_option, bytes, name, what);
+}
+
 }  // namespace
 
 PacketSocket PacketSocket::open(const std::string& ifname, Role role) {
@@ -34,14 +43,14 @@ PacketSocket PacketSocket::open(const std::string& ifname, Role role) {
     // of this interface and forward it again.
     set_option(fd.get(), SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, ifname, "PACKET_IGNORE_OUTGOING");
     // Room for bursts while the engine thread is busy (SO_RCVBUFFORCE ignores rmem_max).
-    set_option(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20, ifname, "SO_RCVBUFFORCE");
+    set_buffer(fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, 64 << 20, ifname, "SO_RCVBUFFORCE");
     // The kernel's receive time of each frame (SCM_TIMESTAMPNS): the engine measures delay
     // from it, so the time its thread takes to wake up is not added to every packet.
     set_option(fd.get(), SOL_SOCKET, SO_TIMESTAMPNS, 1, ifname, "SO_TIMESTAMPNS");
   } else {
     // Veths have no queue of their own; skipping the qdisc layer saves a lock per frame.
     set_option(fd.get(), SOL_PACKET, PACKET_QDISC_BYPASS, 1, ifname, "PACKET_QDISC_BYPASS");
-    set_option(fd.get(), SOL_SOCKET, SO_SNDBUFFORCE, 16 << 20, ifname, "SO_SNDBUFFORCE");
+    set_buffer(fd.get(), SO_SNDBUFFORCE, SO_SNDBUF, 16 << 20, ifname, "SO_SNDBUFFORCE");
   }
   sockaddr_ll address{};
   address.sll_family = AF_PACKET;

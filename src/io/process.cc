@@ -19,13 +19,15 @@
 
 #include "io/error.hh"
 #include "io/fd.hh"
+#include "io/rootless.hh"
 
 extern char** environ;
 
 namespace longhaul::io {
 
 std::optional<Credentials> sudo_invoker() {
-  if (::geteuid() != 0) return std::nullopt;
+  // Rootless, the session maps only this user (as uid 0): there is no one else to become.
+  if (::geteuid() != 0 || in_rootless_session()) return std::nullopt;
   const char* uid_text = std::getenv("SUDO_UID");
   const char* gid_text = std::getenv("SUDO_GID");
   if (uid_text == nullptr || gid_text == nullptr) return std::nullopt;

@@ -16,6 +16,7 @@
 #include "io/netns.hh"
 #include "io/process.hh"
 #include "io/text_file.hh"
+#include "io/rootless.hh"
 #include "lab/run_state.hh"
 #include "tune/apply.hh"
 
@@ -40,6 +41,8 @@ std::string emulator_netns(const std::string& lab) {
   return fmt::format("lh-{}.emu", lab);
 }
 std::string etc_netns_dir(const std::string& netns) {
+  // Rootless, /etc is not ours to write: the session's own state directory holds them.
+  if (io::in_rootless_session()) return "/run/longhaul/etc-netns/" + netns;
   return "/etc/netns/" + netns;
 }
 

@@ -442,7 +442,10 @@ def test_usage_errors_exit_2_naming_the_flag(longhaul, flags, named):
     assert_nothing_left()
 
 
-@pytest.mark.parametrize("args", [["run", "--", "true"], ["down"]], ids=["run", "down"])
+# Labs work without root (test_rootless.py); run and bridge need the host's own namespace.
+@pytest.mark.parametrize("args", [["run", "--", "true"],
+                                  ["bridge", "--lane", "a=lo,b=lo", "--rtt", "1ms"]],
+                         ids=["run", "bridge"])
 def test_not_root_exits_3(longhaul, args):
     result = longhaul.run(*args, prefix=["setpriv", "--reuid=65534", "--regid=65534",
                                          "--clear-groups", "--"])
