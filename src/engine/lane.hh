@@ -52,6 +52,11 @@ class Lane {
   const DirectionWorker& worker(Direction direction) const noexcept {
     return *directions_[static_cast<std::size_t>(direction)].worker;
   }
+  /// Hands a live change to a direction's thread (callers serialise: one producer at a time).
+  /// False when its mailbox is full.
+  bool post(Direction direction, const core::LiveChange& change) noexcept {
+    return directions_[static_cast<std::size_t>(direction)].worker->mailbox().post(change);
+  }
   core::CountersSnapshot counters(Direction direction) const noexcept {
     return directions_[static_cast<std::size_t>(direction)].counters->snapshot();
   }
