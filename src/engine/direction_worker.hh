@@ -69,6 +69,7 @@ class DirectionWorker final : private core::PipelineEgress {
 
   /// Where the control API posts live changes for this direction (any one thread at a time).
   LiveMailbox& mailbox() noexcept { return mailbox_; }
+  const LiveMailbox& mailbox() const noexcept { return mailbox_; }
 
   const core::BufferArena& arena() const noexcept { return arena_; }
   const core::Pipeline& pipeline() const noexcept { return pipeline_; }

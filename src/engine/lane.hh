@@ -57,6 +57,10 @@ class Lane {
   bool post(Direction direction, const core::LiveChange& change) noexcept {
     return directions_[static_cast<std::size_t>(direction)].worker->mailbox().post(change);
   }
+  /// True when post() to `direction` would succeed (with one producer at a time).
+  bool can_post(Direction direction) const noexcept {
+    return directions_[static_cast<std::size_t>(direction)].worker->mailbox().has_room();
+  }
   core::CountersSnapshot counters(Direction direction) const noexcept {
     return directions_[static_cast<std::size_t>(direction)].counters->snapshot();
   }

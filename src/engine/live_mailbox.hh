@@ -24,6 +24,11 @@ class LiveMailbox {
 
   /// Producer side: queues a copy and wakes the consumer. False when full (nothing queued).
   bool post(const core::LiveChange& change) noexcept;
+  /// Producer side: true when a post would succeed (room only grows until the producer posts).
+  bool has_room() const noexcept {
+    return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire) <
+           kCapacity;
+  }
   /// Consumer side: the oldest change, if any, removed from the queue.
   bool take(core::LiveChange& out) noexcept;
   /// Readable when something was posted since the last drain_wakeups().
