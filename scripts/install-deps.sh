@@ -14,6 +14,7 @@ PACKAGES=(
   libtomlplusplus-dev   # topology files (TOML, with line and column of every key)
   libpcap-dev           # `longhaul capture` writes pcap files
   libxdp-dev libbpf-dev # `longhaul run --port xdp` (AF_XDP; pulls libxdp1 and its BPF objects)
+  libcpp-httplib-dev    # the control API's HTTP/1.1 server on a unix socket (docs/api.md)
   libgtest-dev libgmock-dev libbenchmark-dev
   # run time and tests: real traffic through real namespaces
   iproute2 iputils-ping iperf3 procps kmod

@@ -180,7 +180,7 @@ void LossStage::accept(const Packet& packet) noexcept {
     if (lost != 0 && lost != packet.segments) ++partial_super_frames_;
     randomly_lost = lost != 0;
   }
-  if (has_schedule_ && schedule_.lose(packet.ts)) {
+  if ((has_schedule_ && schedule_.lose(packet.ts)) || packet.ts < outage_until_) {
     ++scheduled_drops_;
     drops_->drop(packet, DropCause::loss);
     return;

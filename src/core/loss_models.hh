@@ -164,6 +164,11 @@ class LossStage final : public Stage {
   /// Sets the independent loss probability from the next packet on (a
   /// schedule). Only for RandomLossConfig models: false (nothing changed) otherwise.
   bool set_random_loss(double probability) noexcept;
+  /// Loses everything arriving before `end` (an outage started now by the control API),
+  /// counted like a scheduled outage.
+  void set_outage_until(Nanos end) noexcept { outage_until_ = end; }
+  /// True when the independent loss probability can be changed (a RandomLossConfig model).
+  bool has_random_loss() const noexcept { return model_.index() == 1; }
 
   std::uint64_t random_drops() const noexcept { return random_drops_; }        ///< frames
   std::uint64_t scheduled_drops() const noexcept { return scheduled_drops_; }  ///< frames
@@ -180,6 +185,7 @@ class LossStage final : public Stage {
   bool ecn_;
   PacketBytes* bytes_;
   Random random_;
+  Nanos outage_until_{0};
   std::uint64_t random_drops_ = 0;
   std::uint64_t scheduled_drops_ = 0;
   std::uint64_t ecn_marked_ = 0;

@@ -61,11 +61,14 @@ Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
       counters_(counters),
       cloner_(cloner),
       loss_(config.effective_loss(), derive_seed(config.seed, kStreamLoss), bytes),
-      // A queue is only ever held when the direction has a rate at some time.
-      rate_queue_(config.rate_bps, config.queue, config.has_rate() ? capacity_packets : 1,
-                  config.qdisc, derive_seed(config.seed, kStreamQueue), bytes),
+      // Full size even without a rate: the control API may set one while the link runs. The
+      // ring's memory follows its occupancy, so an unused queue costs address space only.
+      rate_queue_(config.rate_bps, config.queue, capacity_packets, config.qdisc,
+                  derive_seed(config.seed, kStreamQueue), bytes),
       schedule_(config.schedule, config.loss_model.schedule_origin),
-      trace_(config.capacity_trace, config.loss_model.schedule_origin) {
+      trace_(config.capacity_trace, config.loss_model.schedule_origin),
+      current_delay_(config.delay),
+      current_loss_(config.loss) {
   if (config.has_rate() && config.qdisc.ecn &&
       config.qdisc.discipline != QueueDiscipline::drop_tail &&
       config.qdisc.discipline != QueueDiscipline::drop_head && bytes == nullptr) {
@@ -92,8 +95,8 @@ Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
     jitter_delay_ = jitter.get();
     delay_ = std::move(jitter);
   } else {
-    const bool holds = config.delay.count() != 0 || config.schedule.changes_delay();
-    auto line = std::make_unique<DelayLine>(config.delay, holds ? capacity_packets : 1);
+    // Full size even at zero delay: the control API may raise it (memory follows occupancy).
+    auto line = std::make_unique<DelayLine>(config.delay, capacity_packets);
     delay_line_ = line.get();
     delay_ = std::move(line);
   }
@@ -112,6 +115,7 @@ Pipeline::Pipeline(const DirectionConfig& config, std::size_t capacity_packets,
     previous = stage;
   }
   previous->connect(*this, *this);
+  publish_conditions();
 }
 
 Pipeline::~Pipeline() = default;
@@ -133,30 +137,83 @@ std::uint32_t Pipeline::wire_bytes(std::uint32_t l2_bytes, std::uint16_t segment
 
 void Pipeline::apply_changes(Nanos t) noexcept {
   for (;;) {
-    const Nanos at = std::min(schedule_.next_time(), trace_.next_time());
-    if (at == kNever || at > t) return;
+    const Nanos live_at = live_count_ != 0 ? live_[0].at : kNever;
+    const Nanos at = std::min({schedule_.next_time(), trace_.next_time(), live_at});
+    if (at == kNever || at > t) break;
     rate_queue_.advance(at);
     after_queue_->advance(at);
-    // On a tie the schedule's step applies before the trace's.
-    ScheduleCursor& cursor = schedule_.next_time() == at ? schedule_ : trace_;
-    apply(cursor.next_change(), at);
-    cursor.pop();
+    // On a tie the schedule's step applies first, then the trace's, then the live change (the
+    // operator's word is the last).
+    if (schedule_.next_time() == at || trace_.next_time() == at) {
+      ScheduleCursor& cursor = schedule_.next_time() == at ? schedule_ : trace_;
+      apply(cursor.next_change(), at);
+      cursor.pop();
+    } else {
+      apply_live(live_[0]);
+      std::move(live_.begin() + 1, live_.begin() + static_cast<std::ptrdiff_t>(live_count_),
+                live_.begin());
+      --live_count_;
+      conditions_.live_applied.add(1);
+    }
     ++changes_applied_;
+    conditions_.changes_applied.add(1);
+    publish_conditions();
   }
+  latest_ = std::max(latest_, t);
+}
+
+bool Pipeline::schedule_live(const LiveChange& change) noexcept {
+  if (live_count_ == live_.size()) return false;
+  LiveChange queued = change;
+  if (queued.at < latest_) {
+    queued.at = latest_;
+    conditions_.live_late.add(1);
+  }
+  // Insert after every change due at or before it: equal instants keep their order.
+  std::size_t index = live_count_;
+  while (index > 0 && live_[index - 1].at > queued.at) {
+    live_[index] = live_[index - 1];
+    --index;
+  }
+  live_[index] = queued;
+  ++live_count_;
+  return true;
+}
+
+void Pipeline::apply_live(const LiveChange& change) noexcept {
+  apply(change.change, change.at);
+  if (change.queue) rate_queue_.set_bound(*change.queue);
+  if (change.outage.count() > 0) {
+    outage_until_ = std::max(outage_until_, change.at + change.outage);
+    loss_.set_outage_until(outage_until_);
+  }
+}
+
+void Pipeline::publish_conditions() noexcept {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  conditions_.rate_bps.store(rate_queue_.rate_bps(), relaxed);
+  conditions_.delay_ns.store(current_delay_.count(), relaxed);
+  conditions_.loss.store(current_loss_, relaxed);
+  conditions_.queue_max_bytes.store(rate_queue_.bound().max_bytes, relaxed);
+  conditions_.queue_max_packets.store(rate_queue_.bound().max_packets, relaxed);
+  conditions_.queue_max_delay_ns.store(rate_queue_.bound().max_delay.count(), relaxed);
+  conditions_.outage_until_ns.store(outage_until_.count(), relaxed);
 }
 
 void Pipeline::apply(const ConditionChange& change, Nanos at) noexcept {
   if (change.rate_bps) rate_queue_.set_rate(at, *change.rate_bps);
   if (change.delay) {
+    current_delay_ = *change.delay;
     if (delay_line_ != nullptr) delay_line_->set_delay(*change.delay);
     if (jitter_delay_ != nullptr) jitter_delay_->set_delay(*change.delay);
   }
-  if (change.loss) loss_.set_random_loss(*change.loss);
+  if (change.loss && loss_.set_random_loss(*change.loss)) current_loss_ = *change.loss;
 }
 
 void Pipeline::push(const Packet& packet) noexcept {
   // A step due at the arrival instant applies to this packet.
   apply_changes(packet.ts);
+  latest_ = std::max(latest_, packet.ts);
   counters_.frames_in.add(1);
   counters_.packets_in.add(packet.segments);
   counters_.bytes_in.add(packet.l2_bytes);
@@ -209,7 +266,8 @@ Nanos Pipeline::next_wakeup() const noexcept {
   // while the bottleneck holds packets; an idle link is not woken up for a
   // step (1000 per second with a Mahimahi trace) that changes nothing yet.
   if (rate_queue_.queued_packets() == 0) return stages;
-  return std::min({stages, schedule_.next_time(), trace_.next_time()});
+  const Nanos live_at = live_count_ != 0 ? live_[0].at : kNever;
+  return std::min({stages, schedule_.next_time(), trace_.next_time(), live_at});
 }
 
 void Pipeline::accept(const Packet& packet) noexcept {

@@ -11,8 +11,11 @@
 // queueing delay adds to propagation delay as on a real path. Reordering, as
 // netem defines it ("send some packets without the delay"), wraps the delay
 // stage.
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/corrupt.hh"
@@ -91,6 +94,31 @@ struct DirectionConfig {
   bool needs_wire_packets() const noexcept;
 };
 
+/// A change the control API makes while the link runs. The direction's own thread applies it at
+/// the engine instant `at`, exactly like a schedule step: after the stages have released what was
+/// due before it, before any packet arriving at or after it. Fields left unset keep their value.
+struct LiveChange {
+  Nanos at{0};
+  ConditionChange change;           ///< rate, one-way delay, independent loss
+  std::optional<QueueBound> queue;  ///< bottleneck queue limit
+  Nanos outage{0};                  ///< > 0: lose everything arriving in [at, at + outage)
+};
+
+/// What a direction runs with now, for readers on other threads: written by the direction's
+/// thread only when a change applies, read without locks.
+struct LiveConditions {
+  std::atomic<std::uint64_t> rate_bps{0};
+  std::atomic<std::int64_t> delay_ns{0};
+  std::atomic<double> loss{0.0};
+  std::atomic<std::uint64_t> queue_max_bytes{0};
+  std::atomic<std::uint64_t> queue_max_packets{0};
+  std::atomic<std::int64_t> queue_max_delay_ns{0};
+  std::atomic<std::int64_t> outage_until_ns{0};
+  RelaxedCounter changes_applied;  ///< schedule, trace and live steps applied
+  RelaxedCounter live_applied;     ///< live changes applied
+  RelaxedCounter live_late;        ///< live changes that reached the thread after their instant
+};
+
 /// Where a direction's packets finally go: released to the egress port, or discarded.
 class PipelineEgress {
  public:
@@ -130,6 +158,17 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   /// Schedule and trace steps applied so far.
   std::uint64_t changes_applied() const noexcept { return changes_applied_; }
 
+  /// Queues a live change (from the direction's own thread). A change whose instant has already
+  /// passed on the model's timeline (an arrival or release at or after it was handled) applies
+  /// at the latest time handled instead, and counts as late. False when kMaxPendingLive changes
+  /// are already waiting (nothing queued).
+  bool schedule_live(const LiveChange& change) noexcept;
+  /// Live changes waiting for their instant.
+  std::size_t pending_live() const noexcept { return live_count_; }
+  /// The conditions in force, readable from any thread.
+  const LiveConditions& conditions() const noexcept { return conditions_; }
+  static constexpr std::size_t kMaxPendingLive = 32;
+
   /// Wire bytes of a frame's wire packets: l2 bytes padded to the Ethernet
   /// minimum, plus the per-packet overhead, rounded up to whole cells when cell
   /// framing is set (a super-frame's bytes split evenly over its segments).
@@ -144,6 +183,8 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   // instant: the stages first release what was due before it.
   void apply_changes(Nanos t) noexcept;
   void apply(const ConditionChange& change, Nanos at) noexcept;
+  void apply_live(const LiveChange& change) noexcept;
+  void publish_conditions() noexcept;
 
   DirectionConfig config_;
   PipelineEgress& egress_;
@@ -161,6 +202,14 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   ScheduleCursor schedule_;
   ScheduleCursor trace_;
   std::uint64_t changes_applied_ = 0;
+  // Live changes by instant (equal instants in arrival order); no allocation after construction.
+  std::array<LiveChange, kMaxPendingLive> live_{};
+  std::size_t live_count_ = 0;
+  Nanos latest_{0};      // latest arrival or advance handled: the model's "now"
+  Nanos current_delay_;  // the delay in force (the jitter stage's mean), for conditions_
+  double current_loss_;  // the independent loss probability in force
+  Nanos outage_until_{0};
+  LiveConditions conditions_;
 };
 
 }  // namespace longhaul::core

@@ -221,6 +221,13 @@ void RateQueue::advance(Nanos now) noexcept {
 // time, so the same carry rule as in advance() keeps later departures exact.
 // The waiting packets form one busy period behind it, so the end of the
 // backlog is the wire packet's new finish plus their bits at the new rate.
+void RateQueue::set_bound(QueueBound bound) noexcept {
+  bound_ = bound;
+  const RedThresholds red = red_thresholds(rate_bps_, bound_, config_.red);
+  red_min_ = red.min_bytes;
+  red_max_ = red.max_bytes;
+}
+
 void RateQueue::set_rate(Nanos now, std::uint64_t rate_bps) noexcept {
   advance(now);
   if (rate_bps == rate_bps_) return;

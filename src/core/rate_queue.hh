@@ -117,6 +117,10 @@ class RateQueue final : public Stage {
   /// link unlimited: everything queued leaves at `now`, in order.
   void set_rate(Nanos now, std::uint64_t rate_bps) noexcept;
   std::uint64_t rate_bps() const noexcept { return rate_bps_; }
+  /// Changes the queue limit for packets arriving from now on. Packets already queued stay, even
+  /// above a lower limit; arrivals are dropped (queue_full) until the queue is below it again.
+  void set_bound(QueueBound bound) noexcept;
+  const QueueBound& bound() const noexcept { return bound_; }
 
   /// Wire packets waiting or on the wire.
   std::uint64_t queued_packets() const noexcept { return queued_packets_; }

@@ -171,7 +171,16 @@ bool DirectionWorker::flush() noexcept {
   return true;
 }
 
+void DirectionWorker::take_live_changes() noexcept {
+  core::LiveChange change;
+  while (pipeline_.pending_live() < core::Pipeline::kMaxPendingLive && mailbox_.take(change)) {
+    pipeline_.schedule_live(change);
+  }
+}
+
 std::size_t DirectionWorker::poll_once() noexcept {
+  // Before the arrivals: a change due before them applies to them.
+  take_live_changes();
   const std::size_t received = ingest();
   pipeline_.advance(clock_.now());
   flush();
@@ -210,7 +219,10 @@ void DirectionWorker::run(int stop_fd, const std::atomic<bool>& stopping) noexce
   schedstat_ = io::ThreadSchedstat::for_this_thread();
   if (const auto times = schedstat_.read()) cpu_baseline_ = *times;
   last_cpu_sample_ = clock_.now();
-  pollfd fds[3] = {{stop_fd, POLLIN, 0}, {ingress_.wait_fd(), POLLIN, 0}, {-1, POLLOUT, 0}};
+  pollfd fds[4] = {{stop_fd, POLLIN, 0},
+                   {ingress_.wait_fd(), POLLIN, 0},
+                   {-1, POLLOUT, 0},
+                   {mailbox_.wake_fd(), POLLIN, 0}};
   for (;;) {
     const std::size_t received = poll_once();
     if (received >= kMaxBatch) continue;  // more is probably waiting
@@ -236,8 +248,10 @@ void DirectionWorker::run(int stop_fd, const std::atomic<bool>& stopping) noexce
       timeout.tv_nsec = 100'000;  // egress full and nothing else due: retry soon
       timeout_ptr = &timeout;
     }
-    const int ready = ::ppoll(fds, 3, timeout_ptr, nullptr);
+    const int ready = ::ppoll(fds, 4, timeout_ptr, nullptr);
     if (ready > 0 && (fds[0].revents & POLLIN) != 0) break;
+    // Cleared before the next pass takes the changes, so a later post wakes the next ppoll.
+    if (ready > 0 && (fds[3].revents & POLLIN) != 0) mailbox_.drain_wakeups();
   }
   collect_port_statistics();
   sample_cpu(clock_.now());

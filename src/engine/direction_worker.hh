@@ -17,6 +17,7 @@
 #include "engine/arena_access.hh"
 #include "engine/clock.hh"
 #include "engine/latency_histogram.hh"
+#include "engine/live_mailbox.hh"
 #include "engine/port.hh"
 #include "io/thread_schedstat.hh"
 
@@ -75,6 +76,10 @@ class DirectionWorker final : private core::PipelineEgress {
   /// Frames released by the model but not yet accepted by the egress port.
   std::size_t pending_transmit() const noexcept { return pending_.size(); }
 
+  /// Where the control API posts live changes for this direction (any one thread at a time).
+  LiveMailbox& mailbox() noexcept { return mailbox_; }
+  const LiveMailbox& mailbox() const noexcept { return mailbox_; }
+
   const core::BufferArena& arena() const noexcept { return arena_; }
   const core::Pipeline& pipeline() const noexcept { return pipeline_; }
   const WorkerStats& stats() const noexcept { return stats_; }
@@ -83,6 +88,8 @@ class DirectionWorker final : private core::PipelineEgress {
   void transmit(const core::Packet& packet) noexcept override;
   void discard(const core::Packet& packet, core::DropCause cause) noexcept override;
   std::size_t ingest() noexcept;
+  /// Moves posted live changes into the pipeline, which applies each at its instant.
+  void take_live_changes() noexcept;
   void ingest_one(const RxSlot& slot, Nanos now) noexcept;
   /// Sends pending frames; false when the egress is full.
   bool flush() noexcept;
@@ -113,6 +120,7 @@ class DirectionWorker final : private core::PipelineEgress {
   io::SchedulerTimes cpu_baseline_;
   Nanos last_cpu_sample_{0};
   WorkerStats stats_;
+  LiveMailbox mailbox_;
 };
 
 }  // namespace longhaul::engine

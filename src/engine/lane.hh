@@ -52,6 +52,15 @@ class Lane {
   const DirectionWorker& worker(Direction direction) const noexcept {
     return *directions_[static_cast<std::size_t>(direction)].worker;
   }
+  /// Hands a live change to a direction's thread (callers serialise: one producer at a time).
+  /// False when its mailbox is full.
+  bool post(Direction direction, const core::LiveChange& change) noexcept {
+    return directions_[static_cast<std::size_t>(direction)].worker->mailbox().post(change);
+  }
+  /// True when post() to `direction` would succeed (with one producer at a time).
+  bool can_post(Direction direction) const noexcept {
+    return directions_[static_cast<std::size_t>(direction)].worker->mailbox().has_room();
+  }
   core::CountersSnapshot counters(Direction direction) const noexcept {
     return directions_[static_cast<std::size_t>(direction)].counters->snapshot();
   }

@@ -26,6 +26,7 @@
 #include "io/process.hh"
 #include "io/sysctl.hh"
 #include "io/text_file.hh"
+#include "lab/control_host.hh"
 #include "lab/direction_setup.hh"
 #include "lab/fidelity_report.hh"
 #include "lab/report.hh"
@@ -310,6 +311,7 @@ void write_atomically(const std::string& path, const std::string& text) {
   std::string failure;
   std::vector<std::unique_ptr<engine::Lane>> lanes;
   engine::MonotonicClock clock;
+  std::unique_ptr<ControlHost> control;
   try {
     const io::Netns emulator = io::Netns::open(emulator_netns(state.name));
     const core::Nanos origin = clock.now();
@@ -341,6 +343,18 @@ void write_atomically(const std::string& path, const std::string& text) {
           clock));
     }
     for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(placement, 2 * l);
+    ControlHostRequest api;
+    api.kind = "lab";
+    api.name = state.name;
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+      api.lane_names.push_back(lab.topology.lanes[l].name);
+      api.lanes.push_back(lanes[l].get());
+    }
+    api.clock = &clock;
+    api.origin = origin;
+    api.assumed_rate_bps = kLabAssumedRateBps;
+    api.socket_path = control_socket_for(state.state_path());
+    control = std::make_unique<ControlHost>(api);
     state.pid = ::getpid();
     state.start_time = process_start_time(state.pid);
     save_lab(state);
@@ -348,6 +362,7 @@ void write_atomically(const std::string& path, const std::string& text) {
     failure = error.what();
   }
   if (!failure.empty()) {
+    control.reset();
     for (auto& lane : lanes) lane->stop();
     tear_down_lab(state);
     [[maybe_unused]] auto written = ::write(ready_fd, failure.data(), failure.size());
@@ -373,6 +388,7 @@ void write_atomically(const std::string& path, const std::string& text) {
       break;
     }
   }
+  control.reset();  // no more changes, then the lanes stop
   for (auto& lane : lanes) lane->stop();
   tear_down_lab(state);
   ::_exit(0);

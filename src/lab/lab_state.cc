@@ -254,6 +254,8 @@ void tear_down_lab(const LabState& state) noexcept {
   std::error_code ignored;
   fs::remove(state.counters_path(), ignored);
   fs::remove(state.log_path(), ignored);
+  // The control API's socket (lab/control_host.hh), left behind when the engine crashed.
+  fs::remove(fs::path(state.state_path()).replace_extension(".sock"), ignored);
   fs::remove(state.state_path(), ignored);
 }
 

@@ -14,6 +14,7 @@
 #include "core/pipeline.hh"
 #include "core/rate_queue.hh"
 #include "core/schedule.hh"
+#include "support/pipeline_egress.hh"
 #include "support/stage_sink.hh"
 
 namespace longhaul::core {
@@ -263,15 +264,7 @@ TEST(JitterDelaySetDelay, ShiftsTheMeanAndStillNeverReorders) {
 
 // ------------------------------------------------------------------ pipeline
 
-class Egress final : public PipelineEgress {
- public:
-  void transmit(const Packet& packet) noexcept override { sent.push_back(packet); }
-  void discard(const Packet& packet, DropCause cause) noexcept override {
-    discarded.emplace_back(packet, cause);
-  }
-  std::vector<Packet> sent;
-  std::vector<std::pair<Packet, DropCause>> discarded;
-};
+using Egress = test_support::PipelineRecorder;
 
 Packet PipelinePacket(const Pipeline& pipeline, Nanos ts, std::uint64_t seq) {
   Packet packet = MakePacket(ts, seq, 1514);

@@ -3,6 +3,9 @@
 #include "engine/direction_worker.hh"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+
+#include <thread>
 
 #include <cstdint>
 #include <cstring>
@@ -526,6 +529,50 @@ TEST(DirectionWorker, KernelDropsAreCollected) {
   rig.ingress.lost = 2;
   rig.worker.collect_port_statistics();
   EXPECT_EQ(rig.worker.stats().lost_before_ingress.get(), 9u);
+}
+
+TEST(DirectionWorker, LiveChangePostedFromAnotherThreadAppliesAtItsInstant) {
+  Rig rig(Delay(10ms));
+  core::LiveChange change;
+  change.at = 5ms;
+  change.change.delay = 40ms;
+  std::thread api([&] { EXPECT_TRUE(rig.worker.mailbox().post(change)); });
+  api.join();
+  pollfd wake{rig.worker.mailbox().wake_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&wake, 1, 0), 1);  // a sleeping worker would wake
+  rig.clock.set(4ms);
+  rig.ingress.add(MakeFrame(1));
+  rig.worker.poll_once();
+  rig.clock.set(6ms);
+  rig.ingress.add(MakeFrame(2));
+  rig.worker.poll_once();
+  for (const Nanos t : {14ms, 46ms}) {  // the first keeps 10 ms, the second has 40 ms
+    rig.clock.set(t);
+    rig.worker.poll_once();
+  }
+  ASSERT_EQ(rig.egress.sent.size(), 2u);
+  EXPECT_EQ(rig.egress.sent[0].at, 14ms);
+  EXPECT_EQ(rig.egress.sent[1].at, 46ms);
+  EXPECT_EQ(rig.worker.pipeline().conditions().live_applied.get(), 1u);
+}
+
+TEST(LiveMailbox, HoldsItsCapacityInOrderThenRefuses) {
+  LiveMailbox mailbox;
+  for (std::size_t i = 0; i < LiveMailbox::kCapacity; ++i) {
+    core::LiveChange change;
+    change.at = Nanos{static_cast<std::int64_t>(i)};
+    ASSERT_TRUE(mailbox.post(change));
+  }
+  EXPECT_FALSE(mailbox.post(core::LiveChange{}));
+  core::LiveChange out;
+  for (std::size_t i = 0; i < LiveMailbox::kCapacity; ++i) {
+    ASSERT_TRUE(mailbox.take(out));
+    EXPECT_EQ(out.at.count(), static_cast<std::int64_t>(i));
+  }
+  EXPECT_FALSE(mailbox.take(out));
+  mailbox.drain_wakeups();
+  pollfd wake{mailbox.wake_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&wake, 1, 0), 0);
 }
 
 }  // namespace

@@ -1,0 +1,109 @@
+#pragma once
+// The control API's request -> response core (docs/api.md): routing, validation of a whole change
+// before anything moves, error messages naming the key, the value and the rule, and the metrics
+// text. Pure: no sockets, no threads, no clock of its own; it talks to the running engine through
+// ControlTarget, so tests drive it with a fake. api_server.cc puts it behind HTTP.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/counters.hh"
+#include "core/pipeline.hh"
+#include "core/time.hh"
+
+namespace longhaul::control {
+
+inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;  ///< larger request bodies get 413
+/// A change applies at least this long after the request, so every affected direction thread has
+/// it in hand before its instant (atomic across lanes: one engine instant for all).
+inline constexpr core::Nanos kApplyLead{std::chrono::milliseconds(2)};
+
+struct HttpRequest {
+  std::string method;
+  std::string path;  ///< without the query
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;          ///< for 405: the methods the path takes
+  core::Nanos applies_at{0};  ///< a change's engine instant (0: not a change)
+};
+
+/// One direction of one lane as the engine runs it now (read without locks).
+struct DirectionState {
+  core::CountersSnapshot counters;
+  std::uint64_t rate_bps = 0;  ///< 0 = unlimited
+  core::Nanos delay{0};        ///< one-way
+  double loss = 0.0;
+  core::QueueBound queue;
+  core::Nanos outage_until{0};
+  std::uint64_t changes_applied = 0;  ///< schedule, trace and live steps
+  std::uint64_t live_applied = 0;
+  std::uint64_t live_late = 0;
+  bool random_loss = false;  ///< the loss model is independent loss (live loss changes work)
+  core::Nanos lateness_p50{0}, lateness_p99{0}, lateness_max{0};
+  std::uint64_t lateness_count = 0;
+};
+
+/// A change planned for one direction.
+struct PlannedChange {
+  std::size_t lane = 0;
+  int direction = 0;  ///< 0 up, 1 down
+  core::LiveChange change;
+};
+
+/// What the API needs from the running engine.
+class ControlTarget {
+ public:
+  virtual ~ControlTarget() = default;
+  /// kind (run, lab, bridge), name, seed, started, version.
+  virtual nlohmann::json identity() const = 0;
+  virtual const std::vector<std::string>& lane_names() const = 0;
+  virtual DirectionState state(std::size_t lane, int direction) const = 0;
+  /// The engine clock, and the instant the lanes came up.
+  virtual core::Nanos now() const = 0;
+  virtual core::Nanos origin() const = 0;
+  /// "" when a direction with this rate (0: unlimited), one-way delay and queue fits the packet
+  /// buffers it reserved at start; otherwise why not, with the numbers.
+  virtual std::string check_capacity(std::size_t lane, int direction, std::uint64_t rate_bps,
+                                     core::Nanos delay, const core::QueueBound& queue) const = 0;
+  /// Hands every change to its direction thread, all or none; false when a mailbox is full.
+  virtual bool post(const std::vector<PlannedChange>& changes) = 0;
+  /// Every parameter key topology files and `run` know (to tell "not live" from "unknown").
+  virtual std::vector<std::string> link_keys() const = 0;
+};
+
+/// Keys a running engine changes live, each also with -up/-down (rtt: both directions only).
+const std::vector<std::string>& live_keys();
+
+class ControlApi {
+ public:
+  explicit ControlApi(ControlTarget& target) : target_(target) {}
+  /// Answers one request; never throws (an internal error is a 500 naming it).
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  HttpResponse route(const HttpRequest& request);
+  HttpResponse apply(const nlohmann::json& changes, const nlohmann::json* at);
+  nlohmann::json lane_json(std::size_t lane) const;
+
+  ControlTarget& target_;
+  std::uint64_t next_change_id_ = 1;
+};
+
+/// The Prometheus text exposition (format 0.0.4) of every lane direction's counters and state.
+std::string metrics_text(const ControlTarget& target);
+
+/// Parses a request body as a JSON object; the error says where it is not one. Pure (fuzzable).
+struct ParsedBody {
+  nlohmann::json value;
+  std::string error;  ///< empty when value is an object
+};
+ParsedBody parse_body(std::string_view body);
+
+}  // namespace longhaul::control

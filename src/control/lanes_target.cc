@@ -1,0 +1,84 @@
+#include "control/lanes_target.hh"
+
+#include <fmt/format.h>
+
+#include "core/units.hh"
+
+namespace longhaul::control {
+
+namespace {
+engine::Direction to_direction(int direction) {
+  return direction == 0 ? engine::Direction::up : engine::Direction::down;
+}
+}  // namespace
+
+LanesTarget::LanesTarget(nlohmann::json identity, std::vector<std::string> names,
+                         std::vector<engine::Lane*> lanes, const engine::Clock& clock,
+                         core::Nanos origin, ArenaNeed arena_need,
+                         std::vector<std::string> link_keys)
+    : identity_(std::move(identity)),
+      names_(std::move(names)),
+      lanes_(std::move(lanes)),
+      clock_(clock),
+      origin_(origin),
+      arena_need_(std::move(arena_need)),
+      link_keys_(std::move(link_keys)) {}
+
+DirectionState LanesTarget::state(std::size_t lane, int direction) const {
+  const engine::Lane& running = *lanes_.at(lane);
+  const engine::DirectionWorker& worker = running.worker(to_direction(direction));
+  const core::LiveConditions& live = worker.pipeline().conditions();
+  constexpr auto relaxed = std::memory_order_relaxed;
+  DirectionState state;
+  state.counters = running.counters(to_direction(direction));
+  state.rate_bps = live.rate_bps.load(relaxed);
+  state.delay = core::Nanos{live.delay_ns.load(relaxed)};
+  state.loss = live.loss.load(relaxed);
+  state.queue.max_bytes = live.queue_max_bytes.load(relaxed);
+  state.queue.max_packets = live.queue_max_packets.load(relaxed);
+  state.queue.max_delay = core::Nanos{live.queue_max_delay_ns.load(relaxed)};
+  state.outage_until = core::Nanos{live.outage_until_ns.load(relaxed)};
+  if (state.outage_until.count() != 0) state.outage_until -= origin_;
+  state.changes_applied = live.changes_applied.get();
+  state.live_applied = live.live_applied.get();
+  state.live_late = live.live_late.get();
+  // Fixed at start (the model's kind never changes live), so reading it is safe.
+  state.random_loss = worker.pipeline().loss().has_random_loss();
+  const auto& lateness = worker.stats().release_lateness;
+  state.lateness_count = lateness.count();
+  state.lateness_p50 = lateness.quantile(0.5);
+  state.lateness_p99 = lateness.quantile(0.99);
+  state.lateness_max = lateness.max();
+  return state;
+}
+
+std::string LanesTarget::check_capacity(std::size_t lane, int direction, std::uint64_t rate_bps,
+                                        core::Nanos delay, const core::QueueBound& queue) const {
+  const engine::DirectionWorker& worker = lanes_.at(lane)->worker(to_direction(direction));
+  core::DirectionConfig config;
+  config.rate_bps = rate_bps;
+  config.delay = delay;
+  config.queue = queue;
+  const std::size_t needed = arena_need_(config);
+  const std::size_t reserved = worker.arena().capacity_bytes();
+  if (needed <= reserved) return {};
+  return fmt::format(
+      "{} at {} one way needs {} of packet buffer; this direction reserved {} when "
+      "it started (restart the lab with the larger values)",
+      rate_bps == 0 ? "unlimited rate" : core::format_rate(static_cast<double>(rate_bps)),
+      core::format_duration(delay), core::format_bytes(static_cast<double>(needed)),
+      core::format_bytes(static_cast<double>(reserved)));
+}
+
+bool LanesTarget::post(const std::vector<PlannedChange>& changes) {
+  const std::lock_guard lock(post_mutex_);
+  for (const auto& change : changes) {
+    if (!lanes_.at(change.lane)->can_post(to_direction(change.direction))) return false;
+  }
+  for (const auto& change : changes) {
+    lanes_[change.lane]->post(to_direction(change.direction), change.change);
+  }
+  return true;
+}
+
+}  // namespace longhaul::control

@@ -1,0 +1,224 @@
+// The control API's request -> response core against a fake engine: routing, whole-change
+// validation (one bad key changes nothing), the error statuses and their messages, atomic
+// instants across lanes, and the Prometheus text.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "control/control_api.hh"
+
+namespace longhaul::control {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class FakeTarget final : public ControlTarget {
+ public:
+  FakeTarget() {
+    for (auto& lane : states)
+      for (auto& direction : lane) direction.delay = 16ms;
+    states[0][0].random_loss = states[0][1].random_loss = true;
+  }
+  json identity() const override { return {{"kind", "lab"}, {"name", "four\"sites"}}; }
+  const std::vector<std::string>& lane_names() const override { return names; }
+  DirectionState state(std::size_t lane, int direction) const override {
+    return states[lane][static_cast<std::size_t>(direction)];
+  }
+  core::Nanos now() const override { return clock; }
+  core::Nanos origin() const override { return 1s; }
+  std::string check_capacity(std::size_t, int, std::uint64_t rate, core::Nanos delay,
+                             const core::QueueBound&) const override {
+    return delay > 10s && rate > 1'000'000'000 ? "needs more buffer" : "";
+  }
+  bool post(const std::vector<PlannedChange>& changes) override {
+    if (full) return false;
+    posted.insert(posted.end(), changes.begin(), changes.end());
+    return true;
+  }
+  std::vector<std::string> link_keys() const override {
+    return {"rtt", "delay", "rate", "loss", "queue", "jitter", "qdisc", "seed"};
+  }
+
+  std::vector<std::string> names = {"california", "japan"};
+  std::array<std::array<DirectionState, 2>, 2> states{};
+  core::Nanos clock = 11s;
+  bool full = false;
+  std::vector<PlannedChange> posted;
+};
+
+struct Api : ::testing::Test {
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& body = "") {
+    return api.handle({method, path, body});
+  }
+  std::string error_of(const HttpResponse& response) {
+    return json::parse(response.body).at("error").get<std::string>();
+  }
+  FakeTarget target;
+  ControlApi api{target};
+};
+
+TEST_F(Api, DescribesTheEngineAndItsLanes) {
+  const auto root = call("GET", "/v1/");
+  ASSERT_EQ(root.status, 200);
+  const json value = json::parse(root.body);
+  EXPECT_EQ(value.at("kind"), "lab");
+  EXPECT_EQ(value.at("lanes"), json::array({"california", "japan"}));
+  EXPECT_DOUBLE_EQ(value.at("engine_time_s").get<double>(), 10.0);
+  const json lane = json::parse(call("GET", "/v1/lanes/japan").body);
+  EXPECT_EQ(lane.at("name"), "japan");
+  EXPECT_DOUBLE_EQ(lane.at("up").at("config").at("delay_s").get<double>(), 0.016);
+  EXPECT_EQ(json::parse(call("GET", "/v1/lanes").body).at("lanes").size(), 2u);
+  const json params = json::parse(call("GET", "/v1/params").body).at("params");
+  bool jitter_listed_not_live = false;
+  for (const auto& param : params) {
+    if (param.at("key") == "jitter") jitter_listed_not_live = !param.at("live").get<bool>();
+  }
+  EXPECT_TRUE(jitter_listed_not_live);
+}
+
+TEST_F(Api, RttIsSplitHalfEachWayAndAppliesAfterTheLead) {
+  const auto response = call("PATCH", "/v1/lanes/japan", R"({"rtt": "346ms"})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  ASSERT_EQ(target.posted.size(), 2u);
+  for (const auto& planned : target.posted) {
+    EXPECT_EQ(planned.lane, 1u);
+    EXPECT_EQ(planned.change.at, 11s + kApplyLead);
+    EXPECT_EQ(*planned.change.change.delay, 173ms);
+  }
+  EXPECT_EQ(response.applies_at, 11s + kApplyLead);
+}
+
+TEST_F(Api, PerDirectionKeysAndObjects) {
+  ASSERT_EQ(call("PATCH", "/v1/lanes/california",
+                 R"({"up": {"delay": "60ms"}, "rate-down": "50mbit", "loss": "1%"})")
+                .status,
+            200);
+  ASSERT_EQ(target.posted.size(), 2u);
+  EXPECT_EQ(*target.posted[0].change.change.delay, 60ms);
+  EXPECT_FALSE(target.posted[0].change.change.rate_bps);
+  EXPECT_EQ(*target.posted[1].change.change.rate_bps, 50'000'000u);
+  EXPECT_FALSE(target.posted[1].change.change.delay);
+  // A lane that had no rate gets the default queue with it: one BDP of the new round trip
+  // (60 ms up + 16 ms down) at 50 Mbit/s, as it is more than 100 full-size packets.
+  ASSERT_TRUE(target.posted[1].change.queue);
+  EXPECT_EQ(target.posted[1].change.queue->max_bytes, 50'000'000u / 8u * 76u / 1000u);
+  EXPECT_DOUBLE_EQ(*target.posted[0].change.change.loss, 0.01);
+}
+
+TEST_F(Api, ChangesAcrossLanesShareOneInstant) {
+  const auto response = call("POST", "/v1/changes",
+                             R"({"at": "+5s", "changes": [{"lane": "california", "rtt": "40ms"},
+                                 {"lane": "japan", "delay": "200ms"}]})");
+  ASSERT_EQ(response.status, 200) << response.body;
+  ASSERT_EQ(target.posted.size(), 4u);
+  for (const auto& planned : target.posted) EXPECT_EQ(planned.change.at, 16s);
+  ASSERT_EQ(
+      call("POST", "/v1/changes", R"({"at": "20s", "changes": [{"lane": "japan", "rtt": "1ms"}]})")
+          .status,
+      200);
+  EXPECT_EQ(target.posted.back().change.at, 21s);  // from the engine's start
+}
+
+TEST_F(Api, OneBadKeyRejectsTheWholeChange) {
+  const auto response = call("POST", "/v1/changes",
+                             R"({"changes": [{"lane": "california", "rtt": "40ms"},
+                                 {"lane": "japan", "delay": "fast"}]})");
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(error_of(response).find("delay \"fast\""), std::string::npos) << response.body;
+  EXPECT_TRUE(target.posted.empty());
+}
+
+TEST_F(Api, ErrorsNameTheKeyTheValueAndTheRule) {
+  struct Case {
+    const char* method;
+    const char* path;
+    const char* body;
+    int status;
+    const char* says;
+  };
+  const Case cases[] = {
+      {"PATCH", "/v1/lanes/japan", R"({"jitter": "2ms"})", 409,
+       "jitter is not live-changeable (restart the lab)"},
+      {"PATCH", "/v1/lanes/japan", R"({"colour": "red"})", 400, "unknown key \"colour\""},
+      {"PATCH", "/v1/lanes/japan", R"({"rate": 50})", 400, "rate: 50 has no unit"},
+      {"PATCH", "/v1/lanes/japan", R"({"rate": "50mbits"})", 400, "rate \"50mbits\""},
+      {"PATCH", "/v1/lanes/japan", R"({"rtt": "1s", "up": {"delay": "1ms"}})", 400, "already set"},
+      {"PATCH", "/v1/lanes/japan", R"({"up": {"rtt": "1s"}})", 400, "round trip for both"},
+      {"PATCH", "/v1/lanes/japan", R"({"loss": "1%"})", 409, "started without independent loss"},
+      {"PATCH", "/v1/lanes/japan", R"({"queue": "5MB"})", 409, "no rate limit"},
+      {"PATCH", "/v1/lanes/japan", R"({"delay": "59s", "rate": "10gbit"})", 409,
+       "needs more buffer"},
+      {"PATCH", "/v1/lanes/japan", R"({"delay": "61s"})", 400, "60 s"},
+      {"PATCH", "/v1/lanes/japan", "not json", 400, "not JSON"},
+      {"PATCH", "/v1/lanes/japan", "[1]", 400, "JSON object"},
+      {"PATCH", "/v1/lanes/japan", "{}", 400, "sets nothing"},
+      {"PATCH", "/v1/lanes/mars", R"({"rtt": "1s"})", 404, "lanes: california, japan"},
+      {"GET", "/v1/nothing", "", 404, "endpoints:"},
+      {"DELETE", "/v1/lanes/japan", "", 405, "takes GET, PATCH"},
+      {"PUT", "/metrics", "", 405, "takes GET"},
+      {"POST", "/v1/changes", R"({"changes": []})", 400, "non-empty list"},
+      {"POST", "/v1/changes", R"({"at": "1s", "changes": [{"lane": "japan", "rtt": "1s"}]})", 409,
+       "in the past"},
+      {"POST", "/v1/changes",
+       R"({"changes": [{"lane": "japan", "rtt": "1s"}, {"lane": "japan", "rate": "1mbit"}]})", 400,
+       "appears twice"},
+      {"POST", "/v1/lanes/japan/outage", R"({"for": "soon"})", 400, "for \"soon\""},
+      {"POST", "/v1/lanes/japan/outage", R"({"for": "1s", "direction": "sideways"})", 400,
+       "\"direction\""},
+      {"GET", "/v1/lanes/japan/outage", "", 405, "takes POST"},
+  };
+  for (const auto& c : cases) {
+    const auto response = call(c.method, c.path, c.body);
+    EXPECT_EQ(response.status, c.status) << c.method << " " << c.path << " " << c.body;
+    EXPECT_NE(error_of(response).find(c.says), std::string::npos)
+        << c.body << " -> " << response.body;
+  }
+  EXPECT_TRUE(target.posted.empty());
+  EXPECT_EQ(call("DELETE", "/v1/lanes/japan").allow, "GET, PATCH");
+}
+
+TEST_F(Api, OversizedBodyIs413AndAFullMailboxIs409) {
+  const auto big = call("PATCH", "/v1/lanes/japan", std::string(kMaxBodyBytes + 1, ' '));
+  EXPECT_EQ(big.status, 413);
+  EXPECT_NE(error_of(big).find("limit"), std::string::npos);
+  target.full = true;
+  EXPECT_EQ(call("PATCH", "/v1/lanes/japan", R"({"rtt": "1s"})").status, 409);
+}
+
+TEST_F(Api, OutageNowOnOneDirection) {
+  ASSERT_EQ(
+      call("POST", "/v1/lanes/california/outage", R"({"for": "2s", "direction": "down"})").status,
+      200);
+  ASSERT_EQ(target.posted.size(), 1u);
+  EXPECT_EQ(target.posted[0].direction, 1);
+  EXPECT_EQ(target.posted[0].change.outage, 2s);
+}
+
+TEST_F(Api, MetricsAreWellFormedPrometheusText) {
+  target.states[1][0].counters.packets_in = 42;
+  const auto response = call("GET", "/metrics");
+  ASSERT_EQ(response.status, 200);
+  EXPECT_NE(response.content_type.find("version=0.0.4"), std::string::npos);
+  // Every line: a comment (# HELP/# TYPE) or NAME{LABELS} VALUE, with quoted, escaped labels.
+  const std::regex sample(
+      R"re(^[a-zA-Z_:][a-zA-Z0-9_:]*\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\} [-+0-9.eE]+$)re");
+  std::istringstream lines(response.body);
+  std::string line;
+  std::size_t samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) continue;
+    EXPECT_TRUE(std::regex_match(line, sample)) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 50u);
+  EXPECT_NE(response.body.find(
+                R"(longhaul_packets_in_total{lab="four\"sites",lane="japan",direction="up"} 42)"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace longhaul::control
