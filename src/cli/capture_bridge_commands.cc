@@ -160,7 +160,7 @@ int BridgeCommand::execute() {
   if (const std::string error = lab::check_bridge_lanes(request.lanes); !error.empty()) {
     throw UsageError(error);
   }
-  auto link = lab::resolve_link(flags_, random_seed);
+  auto link = link::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
   request.link = *link;
   request.netns = netns_;

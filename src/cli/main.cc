@@ -10,6 +10,7 @@
 #include "cli/capture_bridge_commands.hh"
 #include "cli/commands.hh"
 #include "cli/lab_commands.hh"
+#include "cli/params_command.hh"
 #include "cli/tune_command.hh"
 #include "io/error.hh"
 #include "lab/run_session.hh"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   cli::BridgeCommand bridge(app);
   cli::BenchCommand bench(app);
   cli::TuneCommand tune(app);
+  cli::ParamsCommand params(app);
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
     std::string names;
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     if (bridge.selected()) return bridge.execute();
     if (bench.selected()) return bench.execute();
     if (tune.selected()) return tune.execute();
+    if (params.selected()) return params.execute();
   } catch (const cli::UsageError& error) {
     std::cerr << "longhaul: " << error.what() << "\n";
     return lab::kExitUsage;

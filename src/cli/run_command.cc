@@ -44,7 +44,7 @@ RunCommand::RunCommand(CLI::App& app) {
 int RunCommand::execute() {
   std::random_device entropy;
   const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
-  auto link = lab::resolve_link(flags_, random_seed);
+  auto link = link::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
   const core::Nanos spin = spin_window(engine_);
   lab::RunRequest request;

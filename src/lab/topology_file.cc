@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "core/random.hh"
-#include "lab/link_flag_keys.hh"
+#include "link/link_flag_keys.hh"
 
 namespace longhaul::lab {
 
@@ -39,7 +39,7 @@ class Reporter {
 
 /// A lane's keys as written, with the place of each (for errors found after resolving).
 struct LaneKeys {
-  LinkFlags flags;
+  link::LinkFlags flags;
   std::map<std::string, core::SourcePlace> places;
 };
 
@@ -48,7 +48,8 @@ std::string text_of(const toml::node& node, const std::string& key, const Report
   report.fail(node, fmt::format("{} must be text in quotes, e.g. {} = \"example\"", key, key));
 }
 
-LinkFlagValue value_of(const toml::node& node, const std::string& key, const Reporter& report) {
+link::LinkFlagValue value_of(const toml::node& node, const std::string& key,
+                             const Reporter& report) {
   if (const auto* text = node.as_string()) return text->get();
   if (const auto* whole = node.as_integer()) return whole->get();
   if (const auto* real = node.as_floating_point()) return real->get();
@@ -182,7 +183,7 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
       if (table == nullptr) report.fail(node, "defaults must be a table: [defaults]");
       for (const auto& [lane_key, value] : *table) {
         const std::string k(lane_key.str());
-        if (auto error = set_link_flag(defaults.flags, k, value_of(value, k, report))) {
+        if (auto error = link::set_link_flag(defaults.flags, k, value_of(value, k, report))) {
           report.fail(place_of(lane_key.source()), "[defaults]: " + *error);
         }
         defaults.places[k] = place_of(lane_key.source());
@@ -245,7 +246,7 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
           } else if (k == "ipv6") {
             lane.ipv6 = parse_prefix<core::Ipv6Prefix>(value, k, report);
           } else {
-            if (auto error = set_link_flag(keys.flags, k, value_of(value, k, report))) {
+            if (auto error = link::set_link_flag(keys.flags, k, value_of(value, k, report))) {
               // A lane also has its ends and prefixes, which [defaults] may not set.
               const bool unknown = error->starts_with("unknown key");
               report.fail(place_of(lane_key.source()),
@@ -302,7 +303,7 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
   for (std::size_t l = 0; l < lab.topology.lanes.size(); ++l) {
     const auto& keys = lane_keys[l];
     const auto& lane = lab.topology.lanes[l];
-    auto resolved = resolve_link(keys.flags, core::derive_seed(lab.seed, 1000 + l));
+    auto resolved = link::resolve_link(keys.flags, core::derive_seed(lab.seed, 1000 + l));
     if (!resolved) {
       const std::string key = flag_in_message(resolved.error);
       const auto it = keys.places.find(key);
@@ -329,8 +330,8 @@ LabDefinition load_lab_definition(const std::string& path, const std::string& na
 std::uint64_t lab_buffer_bytes(const LabDefinition& lab) {
   std::uint64_t total = 0;
   for (const auto& link : lab.lanes) {
-    total += plan_buffers(link.up, kLabAssumedRateBps).arena_bytes;
-    total += plan_buffers(link.down, kLabAssumedRateBps).arena_bytes;
+    total += link::plan_buffers(link.up, kLabAssumedRateBps).arena_bytes;
+    total += link::plan_buffers(link.down, kLabAssumedRateBps).arena_bytes;
   }
   return total;
 }
@@ -342,8 +343,9 @@ void check_lab_fits(const LabDefinition& lab, std::uint64_t available_bytes) {
   std::size_t worst = 0;
   std::uint64_t worst_bytes = 0;
   for (std::size_t l = 0; l < lab.lanes.size(); ++l) {
-    const std::uint64_t bytes = plan_buffers(lab.lanes[l].up, kLabAssumedRateBps).arena_bytes +
-                                plan_buffers(lab.lanes[l].down, kLabAssumedRateBps).arena_bytes;
+    const std::uint64_t bytes =
+        link::plan_buffers(lab.lanes[l].up, kLabAssumedRateBps).arena_bytes +
+        link::plan_buffers(lab.lanes[l].down, kLabAssumedRateBps).arena_bytes;
     if (bytes > worst_bytes) {
       worst = l;
       worst_bytes = bytes;

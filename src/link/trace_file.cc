@@ -1,4 +1,4 @@
-#include "lab/trace_file.hh"
+#include "link/trace_file.hh"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 namespace {
 
@@ -191,4 +191,4 @@ core::Parsed<core::ScheduleConfig> load_capacity_trace(const std::string& path, 
   return parse_capacity_trace(text.str(), path, loop, overhead_bytes);
 }
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link
