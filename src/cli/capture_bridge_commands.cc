@@ -173,7 +173,7 @@ int BridgeCommand::execute() {
   if (const std::string error = lab::check_bridge_lanes(request.lanes); !error.empty()) {
     throw UsageError(error);
   }
-  auto link = lab::resolve_link(flags_, random_seed);
+  auto link = link::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
   request.link = *link;
   request.netns = netns_;
@@ -197,7 +197,7 @@ int BridgeCommand::execute() {
     }
   }
   // Each lane's own link (a topology file's) or the flags' link, seeded per lane.
-  std::vector<lab::LinkSpec> links;
+  std::vector<link::LinkSpec> links;
   std::vector<lab::BufferedLink> buffered;
   for (std::size_t l = 0; l < request.lanes.size(); ++l) {
     links.push_back(request.lanes[l].link ? *request.lanes[l].link : request.link);
@@ -226,7 +226,7 @@ int BridgeCommand::execute() {
       total += lab::link_buffer_bytes(links[l], request.assumed_rate_bps);
       std::cout << fmt::format(
           "  lane {} <-> {}\n    a -> b: {}\n    b -> a: {}\n    {}\n", lane.a, lane.b,
-          lab::describe(links[l].up), lab::describe(links[l].down),
+          link::describe(links[l].up), link::describe(links[l].down),
           lab::buffer_plan(links[l], request.assumed_rate_bps, "a -> b", "b -> a"));
     }
     std::cout << "  " << lab::memory_plan(total, available) << "\n";

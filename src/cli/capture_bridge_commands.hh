@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 #include "cli/engine_flags.hh"
 
@@ -43,7 +43,7 @@ class BridgeCommand {
   std::vector<std::string> lanes_;
   std::string topology_;
   std::string netns_;
-  lab::LinkFlags flags_;
+  link::LinkFlags flags_;
   bool stats_ = false;
   bool quiet_ = false;
   bool check_only_ = false;

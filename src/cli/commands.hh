@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "cli/engine_flags.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::cli {
 
@@ -23,7 +23,7 @@ class RunCommand {
 
  private:
   CLI::App* command_;
-  lab::LinkFlags flags_;
+  link::LinkFlags flags_;
   std::vector<std::string> argv_;
   bool stats_ = false;
   bool quiet_ = false;

@@ -77,8 +77,8 @@ int UpCommand::execute() {
     for (std::size_t l = 0; l < definition.lanes.size(); ++l) {
       const auto& lane = definition.topology.lanes[l];
       std::cout << fmt::format("  lane {} ({} -> {})\n    up:   {}\n    down: {}\n    {}\n",
-                               lane.name, lane.a, lane.b, lab::describe(definition.lanes[l].up),
-                               lab::describe(definition.lanes[l].down),
+                               lane.name, lane.a, lane.b, link::describe(definition.lanes[l].up),
+                               link::describe(definition.lanes[l].down),
                                lab::buffer_plan(definition.lanes[l], lab::kLabAssumedRateBps));
     }
     std::cout << "  "

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::cli {
 
@@ -16,6 +16,6 @@ struct DirectionWords {
 };
 
 /// Declares every link flag on `app`, storing into `flags` (which must outlive parsing).
-void add_link_flags(CLI::App* app, lab::LinkFlags& flags, const DirectionWords& words = {});
+void add_link_flags(CLI::App* app, link::LinkFlags& flags, const DirectionWords& words = {});
 
 }  // namespace longhaul::cli

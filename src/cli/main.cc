@@ -14,6 +14,7 @@
 #include "cli/commands.hh"
 #include "cli/completion_command.hh"
 #include "cli/lab_commands.hh"
+#include "cli/params_command.hh"
 #include "cli/tune_command.hh"
 #include "core/printable.hh"
 #include "io/error.hh"
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   app.add_flag("--rootless", force_rootless,
                "Work in your own user namespace even as root (automatic when not root): labs "
                "under $XDG_RUNTIME_DIR/longhaul, see docs/rootless.md");
+  cli::ParamsCommand params(app);
   cli::CompletionCommand completion(app);  // last: it walks every command above
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;
@@ -155,6 +157,7 @@ int main(int argc, char** argv) {
     if (bench.selected()) return bench.execute();
     if (tune.selected()) return tune.execute();
     if (completion.selected()) return completion.execute();
+    if (params.selected()) return params.execute();
   } catch (const cli::UsageError& error) {
     return report(error.what(), lab::kExitUsage);
   } catch (const lab::EnvironmentError& error) {

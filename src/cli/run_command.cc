@@ -57,7 +57,7 @@ RunCommand::RunCommand(CLI::App& app) {
 int RunCommand::execute() {
   std::random_device entropy;
   const std::uint64_t random_seed = (std::uint64_t{entropy()} << 32) | entropy();
-  auto link = lab::resolve_link(flags_, random_seed);
+  auto link = link::resolve_link(flags_, random_seed);
   if (!link) throw UsageError(link.error);
   const core::Nanos spin = spin_window(engine_);
   lab::RunRequest request;
@@ -102,7 +102,7 @@ int RunCommand::execute() {
     std::cout << fmt::format(
         "longhaul run: valid (nothing was created)\n  up   (command -> remote): {}\n  down "
         "(remote -> command): {}\n  {}\n  {}\n  command: {}\n",
-        lab::describe(link->up), lab::describe(link->down),
+        link::describe(link->up), link::describe(link->down),
         lab::buffer_plan(*link, request.assumed_rate_bps),
         lab::memory_plan(lab::link_buffer_bytes(*link, request.assumed_rate_bps), available),
         command.empty() ? "your $SHELL" : command);

@@ -159,8 +159,8 @@ std::string check_bridge_lanes(const std::vector<BridgeLane>& lanes) {
   return {};
 }
 
-LinkSpec lane_link(const LinkSpec& link, std::size_t index) {
-  LinkSpec lane = link;
+link::LinkSpec lane_link(const link::LinkSpec& link, std::size_t index) {
+  link::LinkSpec lane = link;
   // resolve_link gives up/down streams 1 and 2 of the seed: lane k takes 2k+1 and 2k+2.
   lane.up.seed = core::derive_seed(link.seed, 2 * index + 1);
   lane.down.seed = core::derive_seed(link.seed, 2 * index + 2);
@@ -183,7 +183,7 @@ int bridge_session(const BridgeRequest& request) {
   struct LaneInfo {
     unsigned mtu_a = 0;
     unsigned mtu_b = 0;
-    LinkSpec link;
+    link::LinkSpec link;
   };
   std::vector<LaneInfo> infos;
   for (std::size_t l = 0; l < request.lanes.size(); ++l) {
@@ -258,8 +258,8 @@ int bridge_session(const BridgeRequest& request) {
       text += fmt::format(
           "  lane {}: a={} (MTU {}) <-> b={} (MTU {})\n    up   (a -> b): {}\n    "
           "down (b -> a): {}\n",
-          l, lane.a, infos[l].mtu_a, lane.b, infos[l].mtu_b, describe(infos[l].link.up),
-          describe(infos[l].link.down));
+          l, lane.a, infos[l].mtu_a, lane.b, infos[l].mtu_b, link::describe(infos[l].link.up),
+          link::describe(infos[l].link.down));
       if (infos[l].mtu_a != infos[l].mtu_b) {
         text += fmt::format(
             "    warning: the MTUs differ: frames larger than {} bytes of IP cannot leave by "

@@ -24,7 +24,7 @@
 #include "core/units.hh"
 #include "engine/lane.hh"
 #include "lab/direction_setup.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
@@ -34,7 +34,7 @@ struct LabDefinition;  // lab/topology_file.hh
 struct BridgeLane {
   std::string a;
   std::string b;
-  std::optional<LinkSpec> link{};  ///< this lane's own impairments (a topology file's lane)
+  std::optional<link::LinkSpec> link{};  ///< this lane's own impairments (a topology file's lane)
 };
 
 /// Parses "a=IF1,b=IF2" (either order). Pure; the error says what is expected.
@@ -44,12 +44,12 @@ core::Parsed<BridgeLane> parse_bridge_lane(std::string_view text);
 std::string check_bridge_lanes(const std::vector<BridgeLane>& lanes);
 /// The link of lane `index`: `link` with that lane's own seeds (lane 0 keeps link's own), so
 /// lanes draw independently yet a run replays from the one printed seed. Pure.
-LinkSpec lane_link(const LinkSpec& link, std::size_t index);
+link::LinkSpec lane_link(const link::LinkSpec& link, std::size_t index);
 
 struct BridgeRequest {
   std::vector<BridgeLane> lanes;
-  LinkSpec link;      ///< every lane's impairments (up = a -> b)
-  std::string netns;  ///< where the interfaces are; empty: longhaul's own namespace
+  link::LinkSpec link;  ///< every lane's impairments (up = a -> b)
+  std::string netns;    ///< where the interfaces are; empty: longhaul's own namespace
   core::Nanos spin{std::chrono::microseconds(200)};
   engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
   PortKind port = PortKind::packet;   ///< --port: AF_PACKET or AF_XDP sockets on the interfaces

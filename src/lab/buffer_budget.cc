@@ -10,34 +10,34 @@
 
 namespace longhaul::lab {
 
-std::uint64_t link_buffer_bytes(const LinkSpec& link, std::uint64_t assumed_rate_bps) {
-  return plan_buffers(link.up, assumed_rate_bps).arena_bytes +
-         plan_buffers(link.down, assumed_rate_bps).arena_bytes;
+std::uint64_t link_buffer_bytes(const link::LinkSpec& link, std::uint64_t assumed_rate_bps) {
+  return link::plan_buffers(link.up, assumed_rate_bps).arena_bytes +
+         link::plan_buffers(link.down, assumed_rate_bps).arena_bytes;
 }
 
 namespace {
 
 /// The buffer bytes `link` needs with both directions at `rate_bps`, sized exactly as the
-/// engine will size them (plan_buffers), with a default queue following the rate.
-std::uint64_t link_bytes_at(const LinkSpec& link, std::uint64_t rate_bps) {
+/// engine will size them (link::plan_buffers), with a default queue following the rate.
+std::uint64_t link_bytes_at(const link::LinkSpec& link, std::uint64_t rate_bps) {
   const core::Nanos rtt = link.up.delay + link.down.delay;
   std::uint64_t bytes = 0;
   for (const core::DirectionConfig* original : {&link.up, &link.down}) {
     core::DirectionConfig config = *original;
-    const core::QueueBound defaulted = default_queue(config.rate_bps, rtt);
+    const core::QueueBound defaulted = link::default_queue(config.rate_bps, rtt);
     const bool queue_was_default = config.queue.max_packets == defaulted.max_packets &&
                                    config.queue.max_bytes == defaulted.max_bytes &&
                                    config.queue.max_delay == defaulted.max_delay;
     config.rate_bps = rate_bps;
-    if (queue_was_default) config.queue = default_queue(rate_bps, rtt);
-    bytes += plan_buffers(config, rate_bps).arena_bytes;
+    if (queue_was_default) config.queue = link::default_queue(rate_bps, rtt);
+    bytes += link::plan_buffers(config, rate_bps).arena_bytes;
   }
   return bytes;
 }
 
 }  // namespace
 
-std::uint64_t fitting_rate_bps(const LinkSpec& link, std::uint64_t budget_bytes) {
+std::uint64_t fitting_rate_bps(const link::LinkSpec& link, std::uint64_t budget_bytes) {
   const auto fits = [&](std::uint64_t bps) { return link_bytes_at(link, bps) <= budget_bytes; };
   // The need grows with the rate: bisect for the fastest rate that fits, in kbit/s.
   if (!fits(1000)) return 0;
@@ -79,7 +79,7 @@ std::string buffers_do_not_fit(std::span<const BufferedLink> links, std::uint64_
     }
   }
   if (worst == nullptr || total <= available_bytes) return {};
-  const LinkSpec& link = *worst->link;
+  const link::LinkSpec& link = *worst->link;
   const core::Nanos delay = std::max(link.up.max_delay(), link.down.max_delay());
   const std::uint64_t others = total - worst_bytes;
   const std::uint64_t fitting =
@@ -111,14 +111,14 @@ std::string buffers_do_not_fit(std::span<const BufferedLink> links, std::uint64_
           : "use " + advice.less_delay);
 }
 
-std::string buffer_plan(const LinkSpec& link, std::uint64_t assumed_rate_bps, const std::string& up,
-                        const std::string& down) {
-  return fmt::format(
-      "buffers: {} {}, {} {}", up,
-      core::format_bytes(static_cast<double>(plan_buffers(link.up, assumed_rate_bps).arena_bytes)),
-      down,
-      core::format_bytes(
-          static_cast<double>(plan_buffers(link.down, assumed_rate_bps).arena_bytes)));
+std::string buffer_plan(const link::LinkSpec& link, std::uint64_t assumed_rate_bps,
+                        const std::string& up, const std::string& down) {
+  return fmt::format("buffers: {} {}, {} {}", up,
+                     core::format_bytes(static_cast<double>(
+                         link::plan_buffers(link.up, assumed_rate_bps).arena_bytes)),
+                     down,
+                     core::format_bytes(static_cast<double>(
+                         link::plan_buffers(link.down, assumed_rate_bps).arena_bytes)));
 }
 
 std::string memory_plan(std::uint64_t total_bytes, std::uint64_t available_bytes) {

@@ -6,14 +6,14 @@
 #include <span>
 #include <string>
 
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
 /// One link (a lane, or run's or bridge's link) whose two directions need buffers.
 struct BufferedLink {
   std::string subject;  ///< how the message names it: "lane 'japan'", "the link"
-  const LinkSpec* link = nullptr;
+  const link::LinkSpec* link = nullptr;
 };
 
 /// How the message words its advice.
@@ -25,11 +25,12 @@ struct BufferAdvice {
 };
 
 /// Bytes of packet buffer `link` needs (both directions; `assumed_rate_bps` when it has no rate).
-std::uint64_t link_buffer_bytes(const LinkSpec& link, std::uint64_t assumed_rate_bps);
+std::uint64_t link_buffer_bytes(const link::LinkSpec& link, std::uint64_t assumed_rate_bps);
 
 /// The fastest rate (bit/s, two significant digits, rounded down) at which `link`, at that rate
-/// in both directions, needs at most `budget_bytes`, sized as plan_buffers sizes it; 0 if none.
-std::uint64_t fitting_rate_bps(const LinkSpec& link, std::uint64_t budget_bytes);
+/// in both directions, needs at most `budget_bytes`, sized as link::plan_buffers sizes it; 0 if
+/// none.
+std::uint64_t fitting_rate_bps(const link::LinkSpec& link, std::uint64_t budget_bytes);
 
 /// A rate as a user types it: "270mbit", "27gbit".
 std::string rate_as_typed(std::uint64_t bps);
@@ -42,7 +43,7 @@ std::string buffers_do_not_fit(std::span<const BufferedLink> links, std::uint64_
 
 /// "buffers: up 1.3 GB, down 1.3 GB": what `link`'s directions reserve, for --check plans.
 /// `up`/`down` name the directions ("up", "a -> b").
-std::string buffer_plan(const LinkSpec& link, std::uint64_t assumed_rate_bps,
+std::string buffer_plan(const link::LinkSpec& link, std::uint64_t assumed_rate_bps,
                         const std::string& up = "up", const std::string& down = "down");
 
 /// "2.6 GB of packet buffer in all; this machine has 22 GB available" (or "... available memory

@@ -3,8 +3,8 @@
 #include <ctime>
 #include <filesystem>
 
-#include "lab/link_flag_keys.hh"
-#include "lab/link_options.hh"
+#include "link/link_flag_keys.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
@@ -22,9 +22,9 @@ ControlHost::ControlHost(const ControlHostRequest& request)
     : target_(
           identity(request), request.lane_names, request.lanes, *request.clock, request.origin,
           [rate = request.assumed_rate_bps](const core::DirectionConfig& config) {
-            return plan_buffers(config, rate).arena_bytes;
+            return link::plan_buffers(config, rate).arena_bytes;
           },
-          link_flag_keys()),
+          link::link_flag_keys()),
       api_(target_),
       server_(std::make_unique<control::ApiServer>(api_, target_, request.socket_path)) {}
 

@@ -4,7 +4,7 @@
 #include "engine/xsk_ports.hh"
 #include "io/packet_socket.hh"
 #include "io/xsk_socket.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
@@ -14,7 +14,7 @@ engine::DirectionSetup sized_setup(const core::DirectionConfig& config,
                                    std::uint64_t assumed_rate_bps, core::Nanos spin) {
   engine::DirectionSetup setup;
   setup.config = config;
-  const BufferPlan plan = plan_buffers(config, assumed_rate_bps);
+  const link::BufferPlan plan = link::plan_buffers(config, assumed_rate_bps);
   setup.options.arena_bytes = plan.arena_bytes;
   setup.options.capacity_packets = plan.capacity_packets;
   setup.options.spin = spin;
@@ -43,7 +43,7 @@ engine::DirectionSetup socket_direction(const core::DirectionConfig& config,
   return setup;
 }
 
-std::optional<std::uint32_t> mtu_beyond_xdp(const LinkSpec& link) {
+std::optional<std::uint32_t> mtu_beyond_xdp(const link::LinkSpec& link) {
   for (const auto* config : {&link.up, &link.down}) {
     if (config->mtu_bytes > io::kXdpMaxMtu) return config->mtu_bytes;
   }

@@ -8,7 +8,7 @@
 #include "core/pipeline.hh"
 #include "core/time.hh"
 #include "engine/lane.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
@@ -36,7 +36,7 @@ inline const char* port_name(PortKind kind) {
 /// An emulated MTU (--mtu, a lane's mtu) above what an AF_XDP port carries (io::kXdpMaxMtu: a
 /// veth with XDP attached takes frames up to one page), if either direction of `link` has one.
 /// Such an MTU is a contradiction, not a limit to emulate: larger packets could never cross.
-std::optional<std::uint32_t> mtu_beyond_xdp(const LinkSpec& link);
+std::optional<std::uint32_t> mtu_beyond_xdp(const link::LinkSpec& link);
 
 /// Both directions between interfaces `a` and `b` over AF_XDP: `a_to_b` reads `a` and writes
 /// `b`, `b_to_a` the other way; each interface gets one socket that the direction reading it and

@@ -15,8 +15,8 @@
 #include "io/fd.hh"
 #include "io/netns.hh"
 #include "io/process.hh"
-#include "io/text_file.hh"
 #include "io/rootless.hh"
+#include "io/text_file.hh"
 #include "lab/run_state.hh"
 #include "tune/apply.hh"
 

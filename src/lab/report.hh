@@ -4,7 +4,7 @@
 #include <string>
 
 #include "engine/lane.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 

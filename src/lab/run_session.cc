@@ -132,13 +132,13 @@ double cpu_seconds() {
 
 /// Waits until both directions hold no packets, at most as long as the last
 /// packet in could take to come out (queue drain plus delay), plus a margin.
-void drain(const engine::Lane& lane, const LinkSpec& link) {
+void drain(const engine::Lane& lane, const link::LinkSpec& link) {
   const auto longest = [](const core::DirectionConfig& config) {
     core::Nanos queue{0};
     if (config.rate_bps != 0) {
       const double queue_bytes = static_cast<double>(
           config.queue.max_bytes != 0 ? config.queue.max_bytes
-                                      : config.queue.max_packets * kFullSizeWireBytes);
+                                      : config.queue.max_packets * link::kFullSizeWireBytes);
       queue = core::Nanos{
           static_cast<std::int64_t>(queue_bytes * 8e9 / static_cast<double>(config.rate_bps))};
       queue = std::max(queue, config.queue.max_delay);
@@ -224,8 +224,8 @@ int run_session(const RunRequest& request) {
           "command): {}\n  remote {} / {} ({{remote}} / {{remote6}} in the command, "
           "$LONGHAUL_REMOTE / "
           "$LONGHAUL_REMOTE6 in its environment)\n",
-          state.id(), request.link.seed, describe(request.link.up), describe(request.link.down),
-          state.host_ipv4(), state.host_ipv6());
+          state.id(), request.link.seed, link::describe(request.link.up),
+          link::describe(request.link.down), state.host_ipv4(), state.host_ipv6());
     }
 
     io::SpawnRequest spawn;

@@ -15,12 +15,12 @@
 #include "core/time.hh"
 #include "engine/lane.hh"
 #include "lab/direction_setup.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
 struct RunRequest {
-  LinkSpec link;
+  link::LinkSpec link;
   std::vector<std::string> command;      ///< empty: the user's $SHELL
   bool detailed_stats = false;           ///< --stats
   bool quiet = false;                    ///< no header, no summary

@@ -20,8 +20,8 @@
 #include "io/sysctl.hh"
 #include "lab/lab_session.hh"
 #include "lab/lab_state.hh"
-#include "lab/link_options.hh"
 #include "lab/topology_file.hh"
+#include "link/link_options.hh"
 #include "measure/bench_config.hh"
 #include "measure/client.hh"
 #include "measure/server.hh"
@@ -39,9 +39,9 @@ using namespace std::chrono_literals;
 constexpr const char* kClientSite = "client";
 constexpr const char* kServerSite = "server";
 // Ethernet header and longhaul's default per-packet overhead (preamble, FCS, gap): what the
-// bottleneck charges a full segment beyond its MTU-sized IP packet (lab::kFullSizeWireBytes).
+// bottleneck charges a full segment beyond its MTU-sized IP packet (link::kFullSizeWireBytes).
 constexpr std::uint32_t kFrameBytesBeyondMtu =
-    static_cast<std::uint32_t>(kFullSizeWireBytes) - 1500;
+    static_cast<std::uint32_t>(link::kFullSizeWireBytes) - 1500;
 
 bool readable(int fd) {
   if (fd < 0) return false;

@@ -14,7 +14,7 @@
 #include "core/random.hh"
 #include "io/text_file.hh"
 #include "lab/buffer_budget.hh"
-#include "lab/link_flag_keys.hh"
+#include "link/link_flag_keys.hh"
 
 namespace longhaul::lab {
 
@@ -42,7 +42,7 @@ class Reporter {
 
 /// A lane's keys as written, with the place of each (for errors found after resolving).
 struct LaneKeys {
-  LinkFlags flags;
+  link::LinkFlags flags;
   std::map<std::string, core::SourcePlace> places;
 };
 
@@ -51,7 +51,8 @@ std::string text_of(const toml::node& node, const std::string& key, const Report
   report.fail(node, fmt::format("{} must be text in quotes, e.g. {} = \"example\"", key, key));
 }
 
-LinkFlagValue value_of(const toml::node& node, const std::string& key, const Reporter& report) {
+link::LinkFlagValue value_of(const toml::node& node, const std::string& key,
+                             const Reporter& report) {
   if (const auto* text = node.as_string()) return text->get();
   if (const auto* whole = node.as_integer()) return whole->get();
   if (const auto* real = node.as_floating_point()) return real->get();
@@ -185,7 +186,7 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
       if (table == nullptr) report.fail(node, "defaults must be a table: [defaults]");
       for (const auto& [lane_key, value] : *table) {
         const std::string k(lane_key.str());
-        if (auto error = set_link_flag(defaults.flags, k, value_of(value, k, report))) {
+        if (auto error = link::set_link_flag(defaults.flags, k, value_of(value, k, report))) {
           report.fail(place_of(lane_key.source()), "[defaults]: " + *error);
         }
         defaults.places[k] = place_of(lane_key.source());
@@ -248,7 +249,7 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
           } else if (k == "ipv6") {
             lane.ipv6 = parse_prefix<core::Ipv6Prefix>(value, k, report);
           } else {
-            if (auto error = set_link_flag(keys.flags, k, value_of(value, k, report))) {
+            if (auto error = link::set_link_flag(keys.flags, k, value_of(value, k, report))) {
               // A lane also has its ends and prefixes, which [defaults] may not set.
               const bool unknown = error->starts_with("unknown key");
               report.fail(place_of(lane_key.source()),
@@ -305,7 +306,7 @@ LabDefinition parse_lab_definition(const std::string& text, const std::string& o
   for (std::size_t l = 0; l < lab.topology.lanes.size(); ++l) {
     const auto& keys = lane_keys[l];
     const auto& lane = lab.topology.lanes[l];
-    auto resolved = resolve_link(keys.flags, core::derive_seed(lab.seed, 1000 + l));
+    auto resolved = link::resolve_link(keys.flags, core::derive_seed(lab.seed, 1000 + l));
     if (!resolved) {
       const std::string key = flag_in_message(resolved.error);
       const auto it = keys.places.find(key);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/topology.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::lab {
 
@@ -22,8 +22,8 @@ class TopologyError : public std::runtime_error {
 struct LabDefinition {
   std::string path;  ///< the file it came from
   core::Topology topology;
-  std::vector<LinkSpec> lanes;  ///< parallel to topology.lanes; up = a -> b
-  std::uint64_t seed = 0;       ///< the lab's seed (lane k uses derive_seed(seed, k) unless set)
+  std::vector<link::LinkSpec> lanes;  ///< parallel to topology.lanes; up = a -> b
+  std::uint64_t seed = 0;  ///< the lab's seed (lane k uses derive_seed(seed, k) unless set)
 };
 
 /// Reads and checks a topology file (throws TopologyError). `name_override` replaces the file's

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "lab/trace_file.hh"
+#include "link/trace_file.hh"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
@@ -11,6 +11,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool loop = (data[0] & 1) != 0;
   const std::uint32_t overhead = (data[0] & 2) != 0 ? 24 : 0;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-  (void)longhaul::lab::parse_capacity_trace(text, "fuzz.trace", loop, overhead);
+  (void)longhaul::link::parse_capacity_trace(text, "fuzz.trace", loop, overhead);
   return 0;
 }

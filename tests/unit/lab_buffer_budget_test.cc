@@ -9,8 +9,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-LinkSpec delayed(core::Nanos delay, std::uint64_t rate_bps = 0) {
-  LinkSpec link;
+link::LinkSpec delayed(core::Nanos delay, std::uint64_t rate_bps = 0) {
+  link::LinkSpec link;
   link.up.delay = link.down.delay = delay;
   link.up.rate_bps = link.down.rate_bps = rate_bps;
   return link;
@@ -18,7 +18,7 @@ LinkSpec delayed(core::Nanos delay, std::uint64_t rate_bps = 0) {
 
 TEST(BufferBudget, ARunWithoutRateSizedForTwentyGigabitNeedsWhatItsDelayHolds) {
   // 20 Gbit/s x 2 s x 1.6 = 8 GB per direction: no 4 GiB machine holds it.
-  const LinkSpec link = delayed(2s);
+  const link::LinkSpec link = delayed(2s);
   const BufferedLink links[] = {{"the link", &link}};
   const std::string problem =
       buffers_do_not_fit(links, 20'000'000'000ULL, 4ULL << 30,
@@ -33,7 +33,7 @@ TEST(BufferBudget, ARunWithoutRateSizedForTwentyGigabitNeedsWhatItsDelayHolds) {
 }
 
 TEST(BufferBudget, TheRateThatFitsDoesFit) {
-  const LinkSpec link = delayed(10s, 10'000'000'000ULL);
+  const link::LinkSpec link = delayed(10s, 10'000'000'000ULL);
   const BufferedLink links[] = {{"the link", &link}};
   const std::uint64_t available = 8ULL << 30;
   const std::string problem =
@@ -45,13 +45,13 @@ TEST(BufferBudget, TheRateThatFitsDoesFit) {
   const auto rate =
       core::parse_rate_bps(problem.substr(at + 5, problem.find(' ', at + 5) - at - 5));
   ASSERT_TRUE(rate) << problem;
-  const LinkSpec fitting = delayed(10s, *rate);
+  const link::LinkSpec fitting = delayed(10s, *rate);
   const BufferedLink fitting_links[] = {{"the link", &fitting}};
   EXPECT_EQ(buffers_do_not_fit(fitting_links, 0, available, {}), "") << problem;
 }
 
 TEST(BufferBudget, HugeQueuesAndDelaysAreRefusedNotAllocated) {
-  LinkSpec link = delayed(1000s);
+  link::LinkSpec link = delayed(1000s);
   link.up.queue.max_bytes = link.down.queue.max_bytes = 1'000'000'000'000ULL;
   const BufferedLink links[] = {{"the link", &link}};
   EXPECT_NE(buffers_do_not_fit(links, 20'000'000'000ULL, 64ULL << 30, {"the link", "x", "y"}), "");

@@ -84,15 +84,15 @@ TEST(BridgeLane, EachInterfaceBelongsToOneLaneEnd) {
 }
 
 TEST(BridgeLane, LanesDrawFromTheirOwnSeeds) {
-  LinkSpec link;
+  link::LinkSpec link;
   link.seed = 42;
   link.up.seed = 1001;
   link.down.seed = 1002;
-  const LinkSpec first = lane_link(link, 0);
+  const link::LinkSpec first = lane_link(link, 0);
   EXPECT_EQ(first.up.seed, 1001u);  // lane 0 is exactly the link as resolved
   EXPECT_EQ(first.down.seed, 1002u);
-  const LinkSpec second = lane_link(link, 1);
-  const LinkSpec third = lane_link(link, 2);
+  const link::LinkSpec second = lane_link(link, 1);
+  const link::LinkSpec third = lane_link(link, 2);
   EXPECT_NE(second.up.seed, first.up.seed);
   EXPECT_NE(second.up.seed, second.down.seed);
   EXPECT_NE(third.up.seed, second.up.seed);

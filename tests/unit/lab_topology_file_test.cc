@@ -255,7 +255,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "[[site]]\nname = \"a\"\n[[site]]\nname = \"b\"\n[[lane]]\na = \"a\"\nb = "
                 "\"b\"\nrtt = 32\n",
                 "lab.toml:8:1: [[lane]]: rtt = 32 has no unit: write it as text with its unit, "
-                "e.g. rtt = \"32ms\""},
+                "e.g. rtt = \"80ms\""},
         BadFile{"negative value",
                 "[[site]]\nname = \"a\"\n[[site]]\nname = \"b\"\n[[lane]]\na = \"a\"\nb = "
                 "\"b\"\nrate = \"-5mbit\"\n",

@@ -1,5 +1,5 @@
 #pragma once
-// Helpers for tests of lab::resolve_link: resolve with a fixed random seed, and
+// Helpers for tests of link::resolve_link: resolve with a fixed random seed, and
 // check that resolving fails with an error naming given phrases.
 #include <gtest/gtest.h>
 
@@ -7,17 +7,17 @@
 #include <string>
 #include <string_view>
 
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 namespace longhaul::test_support {
 
-inline core::Parsed<lab::LinkSpec> Resolve(const lab::LinkFlags& flags,
-                                           std::uint64_t random_seed = 1) {
-  return lab::resolve_link(flags, random_seed);
+inline core::Parsed<link::LinkSpec> Resolve(const link::LinkFlags& flags,
+                                            std::uint64_t random_seed = 1) {
+  return link::resolve_link(flags, random_seed);
 }
 
 /// Passes when resolving failed with an error that contains every phrase.
-inline testing::AssertionResult FailsNaming(const lab::LinkFlags& flags,
+inline testing::AssertionResult FailsNaming(const link::LinkFlags& flags,
                                             std::initializer_list<std::string_view> phrases) {
   const auto spec = Resolve(flags);
   if (spec) return testing::AssertionFailure() << "resolved without an error";

@@ -1,4 +1,4 @@
-#include "lab/schedule_options.hh"
+#include "link/schedule_options.hh"
 
 #include <fmt/format.h>
 
@@ -6,16 +6,15 @@
 #include <fstream>
 #include <sstream>
 
-namespace longhaul::lab {
+#include "link/schema.hh"
+
+namespace longhaul::link {
 
 namespace {
 
 using core::Nanos;
 
 constexpr Nanos kMaxDelay = std::chrono::seconds(60);
-constexpr const char* kKeys =
-    "rate, delay, loss, rtt, or one direction's rate-up, rate-down, delay-up, delay-down, "
-    "loss-up, loss-down";
 
 enum Directions : unsigned { kUp = 1, kDown = 2, kBoth = 3 };
 
@@ -37,15 +36,22 @@ struct StepBuilder {
 
   /// Applies KEY VALUE for the directions `allowed` (the line's direction word); "" or an error.
   std::string set(std::string_view key, std::string_view value, unsigned allowed) {
-    unsigned directions = kBoth;
-    std::string_view base = key;
-    if (key.ends_with("-up")) {
-      directions = kUp;
-      base = key.substr(0, key.size() - 3);
-    } else if (key.ends_with("-down")) {
-      directions = kDown;
-      base = key.substr(0, key.size() - 5);
+    const auto name = find_param(key);
+    if (!name || !name->param->live) {
+      if (key.starts_with("rtt-")) {
+        return fmt::format(
+            "{} is a round trip for both directions; for one give delay-up or "
+            "delay-down",
+            key);
+      }
+      return fmt::format("{} \"{}\"; use {}",
+                         name ? "cannot change while the link runs:" : "unknown key", key,
+                         live_keys_text());
     }
+    const std::string_view base = name->param->key;
+    unsigned directions = name->side == ParamName::Side::up     ? kUp
+                          : name->side == ParamName::Side::down ? kDown
+                                                                : kBoth;
     if ((directions & allowed) == 0) {
       return fmt::format("key {} contradicts the line's direction; drop one of them", key);
     }
@@ -101,7 +107,7 @@ struct StepBuilder {
         if (target != nullptr) target->loss = *loss;
       return {};
     }
-    return fmt::format("unknown key \"{}\"; use {}", key, kKeys);
+    return fmt::format("{} cannot be scheduled yet; use {}", key, live_keys_text());
   }
 
   void append_to(Nanos at, ScheduleSpec& spec) const {
@@ -199,7 +205,7 @@ std::string add_at_step(std::string_view value, ScheduleSpec& spec) {
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     const auto equals = item.find('=');
     if (equals == std::string_view::npos || equals == 0 || equals + 1 == item.size()) {
-      return fail_at(fmt::format("\"{}\" is not KEY=VALUE (keys: {})", item, kKeys));
+      return fail_at(fmt::format("\"{}\" is not KEY=VALUE (keys: {})", item, live_keys_text()));
     }
     if (auto error = step.set(item.substr(0, equals), item.substr(equals + 1), kBoth);
         !error.empty()) {
@@ -264,4 +270,4 @@ core::Parsed<ScheduleSpec> resolve_schedule(const std::vector<std::string>& at_v
   return core::Parsed<ScheduleSpec>{spec, {}};
 }
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

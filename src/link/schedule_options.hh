@@ -21,7 +21,7 @@
 #include "core/schedule.hh"
 #include "core/units.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 /// Both directions' schedules.
 struct ScheduleSpec {
@@ -42,4 +42,4 @@ core::Parsed<ScheduleSpec> resolve_schedule(const std::vector<std::string>& at_v
                                             const std::optional<std::string>& file,
                                             const std::optional<std::string>& repeat);
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

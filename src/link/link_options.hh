@@ -10,7 +10,7 @@
 #include "core/pipeline.hh"
 #include "core/units.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 /// The link flags as typed (unset = not given).
 struct LinkFlags {
@@ -76,4 +76,4 @@ BufferPlan plan_buffers(const core::DirectionConfig& config, std::uint64_t assum
 /// One line describing a direction, e.g. "40 ms, 500 Mbit/s, queue 5 MB, loss 0.1%".
 std::string describe(const core::DirectionConfig& config);
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

@@ -32,7 +32,7 @@
 #include "core/schedule.hh"
 #include "core/units.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 /// Wire bytes one Mahimahi delivery opportunity carries with the given per-packet overhead.
 constexpr std::uint64_t mahimahi_opportunity_wire_bytes(std::uint32_t overhead_bytes) {
@@ -48,4 +48,4 @@ core::Parsed<core::ScheduleConfig> parse_capacity_trace(std::string_view text,
 core::Parsed<core::ScheduleConfig> load_capacity_trace(const std::string& path, bool loop,
                                                        std::uint32_t overhead_bytes);
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

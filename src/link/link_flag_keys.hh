@@ -9,9 +9,9 @@
 #include <variant>
 #include <vector>
 
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 /// A value as a file gives it: text ("32ms"), a whole number, true/false, or a list of texts.
 using LinkFlagValue =
@@ -25,4 +25,4 @@ std::optional<std::string> set_link_flag(LinkFlags& flags, std::string_view key,
 /// Every key set_link_flag accepts, in table order.
 std::vector<std::string> link_flag_keys();
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

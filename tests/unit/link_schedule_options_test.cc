@@ -7,11 +7,11 @@
 #include <fstream>
 #include <string>
 
-#include "lab/schedule_options.hh"
-#include "lab/trace_file.hh"
+#include "link/schedule_options.hh"
+#include "link/trace_file.hh"
 #include "support/link_flags.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 namespace {
 
 using namespace std::chrono_literals;
@@ -73,7 +73,7 @@ TEST(ScheduleText, ErrorsNameFileLineAndWhatIsExpected) {
   EXPECT_TRUE(ErrorContains(parse_schedule_text("0s rate 1mbit\n10 rate 5mbit\n", "f").error,
                             {"f:2:", "\"10\" is not a time", "TIME [up|down] KEY VALUE"}));
   EXPECT_TRUE(ErrorContains(parse_schedule_text("\n5s speed 1mbit\n", "f").error,
-                            {"f:2:", "unknown key \"speed\"", "rate, delay, loss"}));
+                            {"f:2:", "unknown key \"speed\"", "rtt, delay, rate, loss"}));
   EXPECT_TRUE(ErrorContains(parse_schedule_text("5s rate\n", "f").error, {"f:1:", "has no value"}));
   EXPECT_TRUE(
       ErrorContains(parse_schedule_text("5s rate 10mbps\n", "f").error, {"f:1:", "rate 10mbps"}));
@@ -284,4 +284,4 @@ TEST(ResolveLinkMtu, PerDirectionMtuAndIcmp) {
 }
 
 }  // namespace
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

@@ -1,4 +1,4 @@
-// lab::resolve_link with the impairment flags (--jitter, --distribution,
+// link::resolve_link with the impairment flags (--jitter, --distribution,
 // --jitter-mode, --correlation-model, --duplicate, --corrupt, --ber, --outage,
 // --netem/--netem-up/--netem-down): what each sets in which direction, and
 // errors that name the flag (both flags for a conflict).
@@ -16,10 +16,10 @@
 #include <vector>
 
 #include "core/random.hh"
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 #include "support/link_flags.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 namespace {
 
 using namespace std::chrono_literals;
@@ -736,4 +736,4 @@ TEST(ImpairmentOptions, DescribeMentionsTheImpairments) {
 }
 
 }  // namespace
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

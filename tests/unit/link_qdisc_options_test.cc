@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 namespace {
 
 TEST(AqmLinkOptions, QdiscEcnAndCellResolve) {
@@ -71,4 +71,4 @@ TEST(AqmLinkOptions, StrictErrors) {
 }
 
 }  // namespace
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

@@ -1,6 +1,6 @@
-// lab::resolve_link and friends: from the link flags a user typed to the two
+// link::resolve_link and friends: from the link flags a user typed to the two
 // directions' models, with errors that name the flag.
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 #include "support/link_flags.hh"
 
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace longhaul::lab {
+namespace longhaul::link {
 namespace {
 
 using namespace std::chrono_literals;
@@ -438,4 +438,4 @@ TEST(LinkOptions, DescribeSaysWhatTheDirectionDoes) {
 }
 
 }  // namespace
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

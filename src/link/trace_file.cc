@@ -1,4 +1,4 @@
-#include "lab/trace_file.hh"
+#include "link/trace_file.hh"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 #include "io/text_file.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 namespace {
 
@@ -188,4 +188,4 @@ core::Parsed<core::ScheduleConfig> load_capacity_trace(const std::string& path, 
   return parse_capacity_trace(file.text, path, loop, overhead_bytes);
 }
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link

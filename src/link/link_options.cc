@@ -1,4 +1,4 @@
-#include "lab/link_options.hh"
+#include "link/link_options.hh"
 
 #include <fmt/format.h>
 
@@ -8,22 +8,17 @@
 #include <fstream>
 #include <sstream>
 #include "core/netem_syntax.hh"
-#include "lab/schedule_options.hh"
-#include "lab/trace_file.hh"
+#include "link/schedule_options.hh"
+#include "link/schema.hh"
+#include "link/trace_file.hh"
 
-namespace longhaul::lab {
+namespace longhaul::link {
 
 namespace {
 
 using core::Nanos;
 
-// Picks the per-direction value: the direction flag wins over the shared one.
-const std::optional<std::string>& pick(const std::optional<std::string>& specific,
-                                       const std::optional<std::string>& shared) {
-  return specific ? specific : shared;
-}
-
-std::string flag_error(const char* flag, const std::string& detail) {
+std::string flag_error(std::string_view flag, const std::string& detail) {
   return fmt::format("{}: {}", flag, detail);
 }
 
@@ -51,28 +46,20 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
   spec.seed = flags.seed.value_or(random_seed);
 
   // Delay: --rtt is a round trip (half each way); --delay is one way, each direction.
-  if (flags.rtt && (flags.delay || flags.delay_up || flags.delay_down)) {
-    return core::parse_failure<LinkSpec>(
-        "--rtt and --delay/--delay-up/--delay-down both given: --rtt X means X/2 one way in each "
-        "direction; give either --rtt or the one-way delays");
+  if (auto error = check_relations(flags); !error.empty()) {
+    return core::parse_failure<LinkSpec>(error);
   }
   Nanos delays[2]{};
-  if (flags.rtt) {
-    auto rtt = core::parse_duration(*flags.rtt);
-    if (!rtt) return core::parse_failure<LinkSpec>(flag_error("--rtt", rtt.error));
-    delays[0] = delays[1] = *rtt / 2;
-    delays[1] += *rtt % 2;  // an odd nanosecond goes one way, so the round trip is exact
-  } else {
-    const char* names[2] = {"--delay-up", "--delay-down"};
-    const std::optional<std::string>* values[2] = {&pick(flags.delay_up, flags.delay),
-                                                   &pick(flags.delay_down, flags.delay)};
-    for (int i = 0; i < 2; ++i) {
-      if (!*values[i]) continue;
-      auto delay = core::parse_duration(**values[i]);
-      const char* name = (i == 0 ? flags.delay_up : flags.delay_down) ? names[i] : "--delay";
-      if (!delay) return core::parse_failure<LinkSpec>(flag_error(name, delay.error));
-      delays[i] = *delay;
+  for (int i = 0; i < 2; ++i) {
+    std::string name;
+    const auto& text = flags.rtt ? flags.rtt : value_for(flags, param("delay"), i, &name);
+    if (!text) continue;
+    auto delay = core::parse_duration(*text);
+    if (!delay) {
+      return core::parse_failure<LinkSpec>(flag_error(flags.rtt ? "--rtt" : name, delay.error));
     }
+    // An odd nanosecond of a round trip goes down, so the round trip is exact.
+    delays[i] = flags.rtt ? *delay / 2 + (i == 1 ? *delay % 2 : Nanos{0}) : *delay;
   }
   constexpr Nanos kMaxDelay = std::chrono::seconds(60);
   for (const Nanos delay : delays) {
@@ -118,21 +105,15 @@ core::Parsed<LinkSpec> resolve_link(const LinkFlags& flags, std::uint64_t random
   }
 
   struct PerDirection {
-    const std::optional<std::string>& rate;
-    const char* rate_flag;
-    const std::optional<std::string>& loss;
-    const char* loss_flag;
-    const std::optional<std::string>& queue;
-    const char* queue_flag;
+    std::optional<std::string> rate, loss, queue;
+    std::string rate_flag, loss_flag, queue_flag;
   };
-  const PerDirection inputs[2] = {
-      {pick(flags.rate_up, flags.rate), flags.rate_up ? "--rate-up" : "--rate",
-       pick(flags.loss_up, flags.loss), flags.loss_up ? "--loss-up" : "--loss",
-       pick(flags.queue_up, flags.queue), flags.queue_up ? "--queue-up" : "--queue"},
-      {pick(flags.rate_down, flags.rate), flags.rate_down ? "--rate-down" : "--rate",
-       pick(flags.loss_down, flags.loss), flags.loss_down ? "--loss-down" : "--loss",
-       pick(flags.queue_down, flags.queue), flags.queue_down ? "--queue-down" : "--queue"},
-  };
+  PerDirection inputs[2];
+  for (int i = 0; i < 2; ++i) {
+    inputs[i].rate = value_for(flags, param("rate"), i, &inputs[i].rate_flag);
+    inputs[i].loss = value_for(flags, param("loss"), i, &inputs[i].loss_flag);
+    inputs[i].queue = value_for(flags, param("queue"), i, &inputs[i].queue_flag);
+  }
   const Nanos rtt = delays[0] + delays[1];
   core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
   for (int i = 0; i < 2; ++i) {
@@ -313,17 +294,17 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
   }
 
   core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
-  const std::optional<std::string>* jitters[2] = {&pick(flags.jitter_up, flags.jitter),
-                                                  &pick(flags.jitter_down, flags.jitter)};
-  const std::optional<std::string>* netems[2] = {&pick(flags.netem_up, flags.netem),
-                                                 &pick(flags.netem_down, flags.netem)};
-  const char* netem_flags[2] = {flags.netem_up ? "--netem-up" : "--netem",
-                                flags.netem_down ? "--netem-down" : "--netem"};
-  const bool delay_flags[2] = {flags.rtt || flags.delay || flags.delay_up,
-                               flags.rtt || flags.delay || flags.delay_down};
-  const bool rate_flags[2] = {flags.rate || flags.rate_up, flags.rate || flags.rate_down};
-  const bool loss_flags[2] = {flags.loss || flags.loss_up, flags.loss || flags.loss_down};
-  const bool queue_flags[2] = {flags.queue || flags.queue_up, flags.queue || flags.queue_down};
+  std::optional<std::string> jitters[2], netems[2];
+  std::string jitter_flags[2], netem_flags[2];
+  bool delay_flags[2], rate_flags[2], loss_flags[2], queue_flags[2];
+  for (int i = 0; i < 2; ++i) {
+    jitters[i] = value_for(flags, param("jitter"), i, &jitter_flags[i]);
+    netems[i] = value_for(flags, param("netem"), i, &netem_flags[i]);
+    delay_flags[i] = flags.rtt || value_for(flags, param("delay"), i);
+    rate_flags[i] = value_for(flags, param("rate"), i).has_value();
+    loss_flags[i] = value_for(flags, param("loss"), i).has_value();
+    queue_flags[i] = value_for(flags, param("queue"), i).has_value();
+  }
   bool default_queue_pending[2] = {false, false};
   for (int i = 0; i < 2; ++i) {
     core::DirectionConfig& config = *configs[i];
@@ -331,9 +312,9 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
     config.jitter_mode = mode;
     config.jitter_shape = shape;
     config.jitter_table = table;
-    if (*jitters[i]) {
-      auto jitter = core::parse_duration(**jitters[i]);
-      if (!jitter) return "--jitter: " + jitter.error;
+    if (jitters[i]) {
+      auto jitter = core::parse_duration(*jitters[i]);
+      if (!jitter) return flag_error(jitter_flags[i], jitter.error);
       config.jitter = *jitter;
     }
     if (flags.duplicate) {
@@ -358,11 +339,17 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
     }
     config.loss_model.schedule = outages;
 
-    if (*netems[i]) {
-      const char* flag = netem_flags[i];
-      auto parsed = core::parse_netem(**netems[i]);
+    if (netems[i]) {
+      const std::string& flag = netem_flags[i];
+      if (netems[i]->find_first_not_of(" \t") == std::string::npos) {
+        return fmt::format(
+            "{} \"{}\": an empty netem line sets nothing; give its parameters, "
+            "e.g. {} \"{}\" (or drop {})",
+            flag, *netems[i], flag, param("netem").example, flag);
+      }
+      auto parsed = core::parse_netem(*netems[i]);
       if (!parsed) {
-        return fmt::format("{} \"{}\": {}", flag, **netems[i], parsed.error.message);
+        return fmt::format("{} \"{}\": {}", flag, *netems[i], parsed.error.message);
       }
       const core::NetemSpec& netem = *parsed.value;
       const auto both = [&](const char* what, const char* other) {
@@ -370,11 +357,11 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
       };
       if (netem.delay.count() != 0 || netem.jitter.count() != 0) {
         if (delay_flags[i]) return both("the delay", "--rtt/--delay");
-        if (*jitters[i]) return both("the jitter", "--jitter");
+        if (jitters[i]) return both("the jitter", "--jitter");
         std::vector<std::int16_t> netem_table;
         if (netem.distribution == core::JitterShape::table) {
           auto loaded = load_dist_table(netem.distribution_name);
-          if (!loaded) return std::string(flag) + ": " + loaded.error;
+          if (!loaded) return flag + ": " + loaded.error;
           netem_table = *loaded.value;
         }
         const auto jitter = core::netem_jitter_config(netem, netem_table, model);
@@ -539,24 +526,23 @@ std::string check_time_varying(const LinkFlags& flags, const LinkSpec& spec) {
 /// Applies --mtu, --mtu-up, --mtu-down and --mtu-icmp; "" or an error.
 std::string apply_mtu(const LinkFlags& flags, LinkSpec& spec) {
   core::DirectionConfig* configs[2] = {&spec.up, &spec.down};
-  const std::optional<std::string>* values[2] = {&pick(flags.mtu_up, flags.mtu),
-                                                 &pick(flags.mtu_down, flags.mtu)};
-  const char* names[2] = {flags.mtu_up ? "--mtu-up" : "--mtu",
-                          flags.mtu_down ? "--mtu-down" : "--mtu"};
+  std::optional<std::string> values[2];
+  std::string names[2];
+  for (int i = 0; i < 2; ++i) values[i] = value_for(flags, param("mtu"), i, &names[i]);
   for (int i = 0; i < 2; ++i) {
-    if (!*values[i]) continue;
-    auto bytes = core::parse_bytes(**values[i]);
-    if (!bytes) return fmt::format("{} {}: {}", names[i], **values[i], bytes.error);
+    if (!values[i]) continue;
+    auto bytes = core::parse_bytes(*values[i]);
+    if (!bytes) return fmt::format("{} {}: {}", names[i], *values[i], bytes.error);
     if (*bytes < 68 || *bytes > 65535) {
       return fmt::format(
           "{} {}: an MTU is the largest IP packet, 68 (the IPv4 minimum) to 65535 bytes, e.g. "
           "1400",
-          names[i], **values[i]);
+          names[i], *values[i]);
     }
     configs[i]->mtu_bytes = static_cast<std::uint32_t>(*bytes);
     configs[i]->mtu_icmp = flags.mtu_icmp;
   }
-  if (flags.mtu_icmp && !*values[0] && !*values[1]) {
+  if (flags.mtu_icmp && !values[0] && !values[1]) {
     return "--mtu-icmp answers packets larger than the MTU; add --mtu (e.g. --mtu 1400)";
   }
   return {};
@@ -662,4 +648,4 @@ std::string describe(const core::DirectionConfig& config) {
   return text;
 }
 
-}  // namespace longhaul::lab
+}  // namespace longhaul::link
