@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 #include "core/netem_syntax.hh"
+#include "io/text_file.hh"
 #include "link/schedule_options.hh"
 #include "link/schema.hh"
 #include "link/trace_file.hh"
@@ -212,11 +212,11 @@ core::Parsed<std::vector<std::int16_t>> load_dist_table(const std::string& name)
     }
   }
   for (const auto& path : candidates) {
-    std::ifstream in(path);
-    if (!in) continue;
-    std::stringstream text;
-    text << in.rdbuf();
-    auto table = core::parse_dist_table(text.str());
+    std::error_code missing;
+    if (!std::filesystem::exists(path, missing)) continue;  // the next place, or the error below
+    const io::InputFile text = io::read_input_file(path, "distribution", io::kDistTableLimit);
+    if (!text) return core::parse_failure<std::vector<std::int16_t>>(text.error);
+    auto table = core::parse_dist_table(text.text);
     if (!table) {
       return core::parse_failure<std::vector<std::int16_t>>(
           fmt::format("{}: {}", path, table.error.message));

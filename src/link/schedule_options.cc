@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
+#include <utility>
+#include <vector>
 
+#include "io/text_file.hh"
 #include "link/schema.hh"
 
 namespace longhaul::link {
@@ -132,6 +133,10 @@ core::Parsed<ScheduleSpec> parse_schedule_text(std::string_view text, std::strin
   ScheduleSpec spec;
   std::size_t line_number = 0;
   std::size_t at = 0;
+  // Where each step and the repeat line are, to name FILE:LINE when a step falls outside the
+  // period (the repeat line may come after the steps).
+  std::vector<std::pair<core::Nanos, std::size_t>> step_lines;
+  std::size_t repeat_line = 0;
   while (at <= text.size()) {
     std::size_t end = text.find('\n', at);
     if (end == std::string_view::npos) end = text.size();
@@ -154,6 +159,7 @@ core::Parsed<ScheduleSpec> parse_schedule_text(std::string_view text, std::strin
       if (period->count() <= 0) return where("repeat needs a period longer than 0");
       if (spec.up.period.count() != 0) return where("repeat is given twice; give it once");
       spec.up.period = spec.down.period = *period;
+      repeat_line = line_number;
       continue;
     }
     auto time = parse_time(fields[0]);
@@ -182,6 +188,16 @@ core::Parsed<ScheduleSpec> parse_schedule_text(std::string_view text, std::strin
       }
     }
     step.append_to(*time, spec);
+    step_lines.emplace_back(*time, line_number);
+  }
+  for (const auto& [time, line] : step_lines) {
+    if (spec.up.period.count() == 0 || time < spec.up.period) continue;
+    return core::parse_failure<ScheduleSpec>(fmt::format(
+        "{}:{}: step at {} is not inside the repeat period of {} (line {}); every step of a "
+        "repeating schedule must come before the period ends: give a longer repeat or an "
+        "earlier step",
+        name, line, core::format_duration(time), core::format_duration(spec.up.period),
+        repeat_line));
   }
   return core::Parsed<ScheduleSpec>{spec, {}};
 }
@@ -221,14 +237,9 @@ core::Parsed<ScheduleSpec> resolve_schedule(const std::vector<std::string>& at_v
                                             const std::optional<std::string>& repeat) {
   ScheduleSpec spec;
   if (file) {
-    std::ifstream in(*file);
-    if (!in) {
-      return core::parse_failure<ScheduleSpec>(
-          fmt::format("--schedule {}: cannot open the file; give a readable schedule file", *file));
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = parse_schedule_text(text.str(), *file);
+    const io::InputFile text = io::read_input_file(*file, "schedule", io::kScheduleFileLimit);
+    if (!text) return core::parse_failure<ScheduleSpec>("--schedule " + text.error);
+    auto parsed = parse_schedule_text(text.text, *file);
     if (!parsed) return core::parse_failure<ScheduleSpec>("--schedule " + parsed.error);
     spec = *parsed;
   }
@@ -262,7 +273,8 @@ core::Parsed<ScheduleSpec> resolve_schedule(const std::vector<std::string>& at_v
       if (step.at >= config->period) {
         return core::parse_failure<ScheduleSpec>(fmt::format(
             "schedule step at {} is not inside the repeat period of {}; every step of a "
-            "repeating schedule must come before the period ends",
+            "repeating schedule must come before the period ends: give a longer "
+            "--schedule-repeat or an earlier --at step",
             core::format_duration(step.at), core::format_duration(config->period)));
       }
     }

@@ -220,6 +220,8 @@ def test_huge_sparse_files_are_refused_from_their_size(longhaul, tmp_path):
     ["up", "--check", "{dir}"],
     ["run", "--trace-down", "{dir}", "--", "true"],
     ["run", "--trace-up", "{dir}", "--", "true"],
+    ["run", "--schedule", "{dir}", "--", "true"],
+    ["run", "--delay", "10ms", "--jitter", "1ms", "--distribution", "{dir}", "--", "true"],
 ])
 def test_a_directory_given_as_a_file_is_a_directory(longhaul, tmp_path, args):
     result = longhaul.run(*[a.format(dir=tmp_path) for a in args])

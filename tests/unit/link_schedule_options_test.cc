@@ -111,6 +111,15 @@ TEST(ResolveSchedule, RepeatMustCoverEveryStep) {
       resolve_schedule({"0s:rate=10mbit", "15s:rate=1mbit"}, std::nullopt, "10s").error,
       {"15 s", "repeat period of 10 s"}));
   EXPECT_TRUE(ErrorContains(resolve_schedule({}, std::nullopt, "10s").error, {"without steps"}));
+  // In a file the step and the repeat line are named by FILE:LINE, wherever the repeat line is.
+  EXPECT_TRUE(ErrorContains(
+      parse_schedule_text("repeat 15s\n0s rate 1mbit\n# comment\n15s rate 2mbit\n", "day.sched")
+          .error,
+      {"day.sched:4:", "step at 15 s", "repeat period of 15 s (line 1)"}));
+  EXPECT_TRUE(
+      ErrorContains(parse_schedule_text("0s rate 1mbit\n20s rate 2mbit\nrepeat 15s\n", "f").error,
+                    {"f:2:", "step at 20 s"}));
+  EXPECT_TRUE(parse_schedule_text("0s rate 1mbit\n14.999s rate 2mbit\nrepeat 15s\n", "f"));
   EXPECT_TRUE(ErrorContains(resolve_schedule({}, "/nonexistent/x.sched", std::nullopt).error,
                             {"--schedule /nonexistent/x.sched", "cannot open"}));
 }
