@@ -195,20 +195,34 @@ void DirectionWorker::collect_port_statistics() noexcept {
   }
 }
 
+namespace {
+
+/// Single writer: replaces a counter's value (the counters only offer add and sub).
+void set_counter(core::RelaxedCounter& counter, std::uint64_t value) noexcept {
+  counter.sub(counter.get());
+  counter.add(value);
+}
+
+}  // namespace
+
+void DirectionWorker::publish_model_counts() noexcept {
+  set_counter(stats_.ecn_marked,
+              pipeline_.rate_queue().ecn_marked() + pipeline_.loss().ecn_marked());
+  set_counter(stats_.aqm_dropped, pipeline_.rate_queue().aqm_dropped());
+  set_counter(stats_.outage_dropped, pipeline_.loss().scheduled_drops());
+  set_counter(stats_.schedule_changes, pipeline_.changes_applied());
+}
+
 void DirectionWorker::sample_cpu(Nanos now) noexcept {
   last_cpu_sample_ = now;
+  publish_model_counts();
   const auto times = schedstat_.read();
   if (!times) return;
   const auto since_start = [](Nanos value, Nanos baseline) {
     return static_cast<std::uint64_t>(std::max<std::int64_t>(0, (value - baseline).count()));
   };
-  // Single writer: replace the values (the counters only offer add and sub).
-  const auto set = [](core::RelaxedCounter& counter, std::uint64_t value) {
-    counter.sub(counter.get());
-    counter.add(value);
-  };
-  set(stats_.cpu_running_ns, since_start(times->running, cpu_baseline_.running));
-  set(stats_.cpu_waiting_ns, since_start(times->waiting, cpu_baseline_.waiting));
+  set_counter(stats_.cpu_running_ns, since_start(times->running, cpu_baseline_.running));
+  set_counter(stats_.cpu_waiting_ns, since_start(times->waiting, cpu_baseline_.waiting));
   stats_.cpu_samples.add(1);
 }
 

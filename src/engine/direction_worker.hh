@@ -39,6 +39,9 @@ struct WorkerStats {
   /// The direction thread's scheduler times since it started (/proc/thread-self/schedstat),
   /// refreshed every kCpuSampleInterval and when it stops; cpu_samples 0: not available.
   core::RelaxedCounter cpu_running_ns, cpu_waiting_ns, cpu_samples;
+  /// The models' own counts (core::Pipeline's, which only the thread may read), copied by the
+  /// thread with the CPU sample and when it stops, so a live reader (a lab's status) sees them.
+  core::RelaxedCounter ecn_marked, aqm_dropped, outage_dropped, schedule_changes;
 };
 
 /// How often a direction thread reads its own scheduler statistics.
@@ -95,6 +98,8 @@ class DirectionWorker final : private core::PipelineEgress {
   bool flush() noexcept;
   /// Reads this thread's scheduler times into stats() (from run()'s thread only).
   void sample_cpu(Nanos now) noexcept;
+  /// Copies the pipeline's model counts into stats_ (the thread's own, read by others).
+  void publish_model_counts() noexcept;
   /// Answers a frame dropped for the MTU with ICMP, back out of the ingress (best effort).
   void answer_too_big(std::span<const std::byte> frame) noexcept;
 

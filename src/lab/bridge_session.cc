@@ -302,7 +302,7 @@ int bridge_session(const BridgeRequest& request) {
         auto stats = direction_stats_json(lanes[l]->counters(direction),
                                           lanes[l]->worker(direction).stats());
         // The threads have stopped, so the stages' own counters can be read.
-        stats["models"] = direction_model_json(lanes[l]->worker(direction).pipeline());
+        stats["models"] = direction_model_json(lanes[l]->worker(direction).stats());
         directions[engine::direction_name(direction)] = stats;
       }
       directions["up"]["fidelity"] = direction_fidelity_json(fidelity[l].up);

@@ -267,6 +267,8 @@ nlohmann::json live_counters(const std::vector<std::unique_ptr<engine::Lane>>& l
       const auto d = static_cast<std::size_t>(direction);
       nlohmann::json stats =
           direction_stats_json(lanes[l]->counters(direction), lanes[l]->worker(direction).stats());
+      // As of the thread's last CPU sample (every kCpuSampleInterval).
+      stats["models"] = direction_model_json(lanes[l]->worker(direction).stats());
       const auto now =
           engine::sample_fidelity(lanes[l]->worker(direction), lanes[l]->counters(direction));
       stats["fidelity"] = {

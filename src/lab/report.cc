@@ -89,11 +89,11 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config) {
   return json;
 }
 
-nlohmann::json direction_model_json(const core::Pipeline& pipeline) {
-  return {{"ecn_marked_frames", pipeline.rate_queue().ecn_marked() + pipeline.loss().ecn_marked()},
-          {"aqm_dropped_frames", pipeline.rate_queue().aqm_dropped()},
-          {"outage_dropped_frames", pipeline.loss().scheduled_drops()},
-          {"schedule_changes", pipeline.changes_applied()}};
+nlohmann::json direction_model_json(const engine::WorkerStats& stats) {
+  return {{"ecn_marked_frames", stats.ecn_marked.get()},
+          {"aqm_dropped_frames", stats.aqm_dropped.get()},
+          {"outage_dropped_frames", stats.outage_dropped.get()},
+          {"schedule_changes", stats.schedule_changes.get()}};
 }
 
 namespace {
@@ -163,16 +163,14 @@ std::string counters_table(const engine::Lane& lane, bool detailed) {
                         dropped(core::DropCause::loss), other, counters.packets_queued,
                         counters.bytes_out, stats.release_lateness.quantile(0.99).count() / 1000);
     // What the models did, whenever it is not nothing: the columns above lump
-    // these into their causes. The lane's threads have stopped, so the
-    // stages' own counters can be read.
-    const core::Pipeline& pipeline = lane.worker(direction).pipeline();
+    // these into their causes.
     const std::pair<const char*, std::uint64_t> models[] = {
-        {"ECN marks", pipeline.rate_queue().ecn_marked() + pipeline.loss().ecn_marked()},
+        {"ECN marks", stats.ecn_marked.get()},
         {"AQM drops", dropped(core::DropCause::aqm)},
-        {"outage drops", pipeline.loss().scheduled_drops()},
+        {"outage drops", stats.outage_dropped.get()},
         {"MTU drops", dropped(core::DropCause::mtu)},
         {"ICMP too-big sent", stats.too_big_replies.get()},
-        {"schedule/trace changes", pipeline.changes_applied()},
+        {"schedule/trace changes", stats.schedule_changes.get()},
     };
     std::string line;
     for (const auto& [name, count] : models) {

@@ -15,9 +15,9 @@ nlohmann::json direction_config_json(const core::DirectionConfig& config);
 /// JSON of one direction's counters and engine statistics.
 nlohmann::json direction_stats_json(const core::CountersSnapshot& counters,
                                     const engine::WorkerStats& stats);
-/// What the models did besides dropping (ECN marks, AQM decisions); read only
-/// once the direction's thread has stopped (the stages' own counters are plain).
-nlohmann::json direction_model_json(const core::Pipeline& pipeline);
+/// What the models did besides dropping (ECN marks, AQM decisions), as the direction's thread
+/// last published them (every kCpuSampleInterval, and when it stops: final after a run).
+nlohmann::json direction_model_json(const engine::WorkerStats& stats);
 /// Human table of both directions' counters, with the models' own counts (ECN
 /// marks, AQM, outage and MTU drops, ICMP replies, schedule changes) when not zero.
 /// Reads the stages' plain counters: call it once the lane has stopped.

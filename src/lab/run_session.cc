@@ -289,7 +289,7 @@ int run_session(const RunRequest& request) {
     // The threads have stopped, so the stages' own counters can be read.
     for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
       json["directions"][engine::direction_name(direction)]["models"] =
-          direction_model_json(lane->worker(direction).pipeline());
+          direction_model_json(lane->worker(direction).stats());
     }
     json["directions"]["up"]["fidelity"] = direction_fidelity_json(fidelity.up);
     json["directions"]["down"]["fidelity"] = direction_fidelity_json(fidelity.down);

@@ -148,6 +148,23 @@ def test_names_resolve_and_ipv6_works_in_every_site(labs, tmp_path):
                what="the live counters to show the pings")
 
 
+def test_status_json_shows_the_models_counts_live(labs, tmp_path):
+    """status --json's counters carry `models` as run --json's directions do: two scheduled
+    changes per direction are counted while the lab runs (the threads publish them with their
+    CPU sample, every 100 ms)."""
+    lab = labs(write_topology(tmp_path, star("models", {
+        "a": 'rtt = "4ms"\nat = ["0.1s:rate=50mbit", "0.2s:loss=0%"]', "b": ""})))
+    def models():
+        lane = lab.status().get("counters", {}).get("lanes", {}).get("a", {})
+        return {d: lane.get(d, {}).get("models", {}) for d in ("up", "down")}
+    wait_until(lambda: all(m.get("schedule_changes") == 2 for m in models().values()),
+               timeout=5, what="two schedule changes per direction in status --json")
+    for direction in models().values():
+        assert set(direction) == {"ecn_marked_frames", "aqm_dropped_frames",
+                                  "outage_dropped_frames", "schedule_changes"}, direction
+        assert direction["outage_dropped_frames"] == 0, direction
+
+
 def test_asymmetric_rates_per_direction(labs, tmp_path):
     """rate-up applies a -> b (site to hub), rate-down the way back."""
     lab = labs(write_topology(tmp_path, star("asym", {
