@@ -162,14 +162,16 @@ int main(int argc, char** argv) {
     return report(error.what(), lab::kExitUsage);
   } catch (const lab::EnvironmentError& error) {
     return report(error.what(), lab::kExitEnvironment);
-  } catch (const io::SystemError& error) {
-    if (error.code() == ENOENT && std::string_view(error.what()).starts_with("execvp")) {
+  } catch (const io::ExecError& error) {
+    if (error.code() == ENOENT) {
       return report(std::string("command not found: ") + error.what(), lab::kExitNotFound);
     }
-    if (error.code() == EACCES && std::string_view(error.what()).starts_with("execvp")) {
+    if (error.code() == EACCES) {
       return report(std::string("command not executable: ") + error.what(),
                     lab::kExitNotExecutable);
     }
+    return report(error.what(), lab::kExitSetup);
+  } catch (const io::SystemError& error) {
     return report(error.what(), lab::kExitSetup);
   } catch (const std::bad_alloc&) {
     // Plans are checked against memory before anything is built; this is what slipped past.

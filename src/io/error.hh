@@ -18,6 +18,14 @@ class SystemError : public std::runtime_error {
   int err_;
 };
 
+/// The command a run or exec was to start could not be executed (execvp's errno: ENOENT, not
+/// found; EACCES, not executable), before or in the child: its own type, so callers decide by
+/// the type and the errno, never by the message's text.
+class ExecError : public SystemError {
+ public:
+  ExecError(std::string_view command, int err) : SystemError("execvp", command, err) {}
+};
+
 /// Throws SystemError for `call` on `object` with the current errno.
 [[noreturn]] void throw_errno(std::string_view call, std::string_view object);
 /// Throws SystemError for `call` on `object` with an explicit error number.

@@ -62,7 +62,7 @@ void check_command_exists(const std::string& argv0) {
   }
   struct stat info {};
   if (argv0.find('/') != std::string::npos) {
-    if (::stat(argv0.c_str(), &info) != 0) throw_errno("execvp", argv0);
+    if (::stat(argv0.c_str(), &info) != 0) throw ExecError(argv0, errno);
     return;
   }
   // execvp's default search path when PATH is unset.
@@ -78,7 +78,7 @@ void check_command_exists(const std::string& argv0) {
     if (colon == std::string::npos) break;
     start = colon + 1;
   }
-  throw_error("execvp", argv0, ENOENT);
+  throw ExecError(argv0, ENOENT);
 }
 
 pid_t spawn(const SpawnRequest& request) {
@@ -145,8 +145,9 @@ pid_t spawn(const SpawnRequest& request) {
     ::waitpid(pid, &status, 0);
     static constexpr const char* kSteps[] = {"",       "setns",  "setgroups", "setgid",
                                              "setuid", "execvp", "unshare",   "mount"};
-    throw_error(kSteps[report[0] >= 1 && report[0] <= 7 ? report[0] : 5], request.argv[0],
-                report[1]);
+    const int step = report[0] >= 1 && report[0] <= 7 ? report[0] : 5;
+    if (step == 5) throw ExecError(request.argv[0], report[1]);
+    throw_error(kSteps[step], request.argv[0], report[1]);
   }
   return pid;
 }

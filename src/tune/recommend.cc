@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <iterator>
 #include <sstream>
 
 namespace longhaul::tune {
@@ -48,9 +50,7 @@ bool contains(const std::vector<std::string>& list, const std::string& item) {
 class Rules {
  public:
   Rules(const HostSettings& settings, const TuneRequest& request)
-      : s_(settings), r_(request), p_(analyse_path(settings, request)) {
-    rows_.reserve(32);  // rows are filled through references; keep them from moving
-  }
+      : s_(settings), r_(request), p_(analyse_path(settings, request)) {}
 
   std::vector<Recommendation> run() {
     socket_buffers();
@@ -66,7 +66,7 @@ class Rules {
     conntrack();
     rp_filter();
     tcp_mem();
-    return std::move(rows_);
+    return {std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end())};
   }
 
  private:
@@ -551,7 +551,9 @@ class Rules {
   const HostSettings& s_;
   const TuneRequest& r_;
   const PathFigures p_;
-  std::vector<Recommendation> rows_;
+  // A deque: rows are filled through references sysctl_row hands out, and a deque's
+  // push_back never moves the rows already in it (a vector's would, past its capacity).
+  std::deque<Recommendation> rows_;
 };
 
 }  // namespace
