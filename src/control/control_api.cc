@@ -314,26 +314,17 @@ HttpResponse ControlApi::route(const HttpRequest& request) {
   }
   if (path == "/v1/params") {
     if (method != "GET") return not_allowed(method, path, "GET");
-    json params = json::array();
+    // The schema `longhaul params --json` prints, each parameter with `api_live`: whether a
+    // PATCH or a change may set it (`live` is what --at and schedule files may change).
+    json schema = target_.params();
     const auto& live = live_keys();
-    const char* units[] = {"bit/s (e.g. 50mbit)", "duration, one way (e.g. 40ms)",
-                           "duration, round trip, half each way (e.g. 120ms)",
-                           "probability (e.g. 0.1%)", "bytes, packets or time (e.g. 5MB, 1000p)"};
-    for (std::size_t i = 0; i < live.size(); ++i) {
-      params.push_back({{"key", live[i]},
-                        {"live", true},
-                        {"value", units[i]},
-                        {"directions", live[i] == "rtt" ? json::array({"both"})
-                                                        : json::array({"both", "up", "down"})}});
+    if (schema.contains("params") && schema["params"].is_array()) {
+      for (auto& param : schema["params"]) {
+        const std::string key = param.value("key", "");
+        param["api_live"] = std::find(live.begin(), live.end(), key) != live.end();
+      }
     }
-    for (const auto& key : target_.link_keys()) {
-      std::string base = key;
-      if (base.ends_with("-up")) base.resize(base.size() - 3);
-      if (base.ends_with("-down")) base.resize(base.size() - 5);
-      if (std::find(live.begin(), live.end(), base) != live.end()) continue;
-      params.push_back({{"key", key}, {"live", false}});
-    }
-    return json_response({{"params", params}});
+    return json_response(schema);
   }
   if (path == "/v1/lanes") {
     if (method != "GET") return not_allowed(method, path, "GET");

@@ -76,6 +76,8 @@ class ControlTarget {
   virtual bool post(const std::vector<PlannedChange>& changes) = 0;
   /// Every parameter key topology files and `run` know (to tell "not live" from "unknown").
   virtual std::vector<std::string> link_keys() const = 0;
+  /// The link parameter schema (`longhaul params --json`, schema longhaul.params/1).
+  virtual nlohmann::json params() const = 0;
 };
 
 /// Keys a running engine changes live, each also with -up/-down (rtt: both directions only).

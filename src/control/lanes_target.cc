@@ -14,15 +14,23 @@ engine::Direction to_direction(int direction) {
 
 LanesTarget::LanesTarget(nlohmann::json identity, std::vector<std::string> names,
                          std::vector<engine::Lane*> lanes, const engine::Clock& clock,
-                         core::Nanos origin, ArenaNeed arena_need,
-                         std::vector<std::string> link_keys)
+                         core::Nanos origin, ArenaNeed arena_need, nlohmann::json params)
     : identity_(std::move(identity)),
       names_(std::move(names)),
       lanes_(std::move(lanes)),
       clock_(clock),
       origin_(origin),
       arena_need_(std::move(arena_need)),
-      link_keys_(std::move(link_keys)) {}
+      params_(std::move(params)) {
+  // Every name a parameter has ("rate", "rate-up", "rate-down"), as the schema lists them.
+  if (params_.contains("params") && params_["params"].is_array()) {
+    for (const auto& param : params_["params"]) {
+      for (const auto& name : param.value("names", nlohmann::json::array())) {
+        link_keys_.push_back(name.get<std::string>());
+      }
+    }
+  }
+}
 
 DirectionState LanesTarget::state(std::size_t lane, int direction) const {
   const engine::Lane& running = *lanes_.at(lane);

@@ -21,7 +21,7 @@ class LanesTarget final : public ControlTarget {
   /// `lanes` and `clock` outlive this object; `names[i]` names `lanes[i]`.
   LanesTarget(nlohmann::json identity, std::vector<std::string> names,
               std::vector<engine::Lane*> lanes, const engine::Clock& clock, core::Nanos origin,
-              ArenaNeed arena_need, std::vector<std::string> link_keys);
+              ArenaNeed arena_need, nlohmann::json params);
 
   nlohmann::json identity() const override { return identity_; }
   const std::vector<std::string>& lane_names() const override { return names_; }
@@ -32,6 +32,7 @@ class LanesTarget final : public ControlTarget {
                              core::Nanos delay, const core::QueueBound& queue) const override;
   bool post(const std::vector<PlannedChange>& changes) override;
   std::vector<std::string> link_keys() const override { return link_keys_; }
+  nlohmann::json params() const override { return params_; }
 
  private:
   nlohmann::json identity_;
@@ -40,7 +41,8 @@ class LanesTarget final : public ControlTarget {
   const engine::Clock& clock_;
   core::Nanos origin_;
   ArenaNeed arena_need_;
-  std::vector<std::string> link_keys_;
+  nlohmann::json params_;               ///< the link parameter schema
+  std::vector<std::string> link_keys_;  ///< every name in it
   std::mutex post_mutex_;
 };
 

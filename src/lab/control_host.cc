@@ -3,8 +3,8 @@
 #include <ctime>
 #include <filesystem>
 
-#include "link/link_flag_keys.hh"
 #include "link/link_options.hh"
+#include "link/schema_docs.hh"
 
 namespace longhaul::lab {
 
@@ -24,7 +24,7 @@ ControlHost::ControlHost(const ControlHostRequest& request)
           [rate = request.assumed_rate_bps](const core::DirectionConfig& config) {
             return link::plan_buffers(config, rate).arena_bytes;
           },
-          link::link_flag_keys()),
+          link::params_json()),
       api_(target_),
       server_(std::make_unique<control::ApiServer>(api_, target_, request.socket_path)) {}
 

@@ -3,6 +3,7 @@
 // instants across lanes, and the Prometheus text.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -41,6 +42,11 @@ class FakeTarget final : public ControlTarget {
   std::vector<std::string> link_keys() const override {
     return {"rtt", "delay", "rate", "loss", "queue", "jitter", "qdisc", "seed"};
   }
+  json params() const override {
+    json list = json::array();
+    for (const auto& key : link_keys()) list.push_back({{"key", key}, {"live", key == "rate"}});
+    return {{"schema", "longhaul.params/1"}, {"params", list}};
+  }
 
   std::vector<std::string> names = {"california", "japan"};
   std::array<std::array<DirectionState, 2>, 2> states{};
@@ -73,11 +79,13 @@ TEST_F(Api, DescribesTheEngineAndItsLanes) {
   EXPECT_DOUBLE_EQ(lane.at("up").at("config").at("delay_s").get<double>(), 0.016);
   EXPECT_EQ(json::parse(call("GET", "/v1/lanes").body).at("lanes").size(), 2u);
   const json params = json::parse(call("GET", "/v1/params").body).at("params");
-  bool jitter_listed_not_live = false;
-  for (const auto& param : params) {
-    if (param.at("key") == "jitter") jitter_listed_not_live = !param.at("live").get<bool>();
-  }
-  EXPECT_TRUE(jitter_listed_not_live);
+  // The target's schema, each parameter marked with whether the API may change it.
+  std::map<std::string, bool> api_live;
+  for (const auto& param : params) api_live[param.at("key")] = param.at("api_live").get<bool>();
+  EXPECT_EQ(api_live.size(), 8u);
+  EXPECT_FALSE(api_live.at("jitter"));
+  EXPECT_FALSE(api_live.at("qdisc"));
+  for (const char* key : {"rtt", "delay", "rate", "loss", "queue"}) EXPECT_TRUE(api_live.at(key));
 }
 
 TEST_F(Api, RttIsSplitHalfEachWayAndAppliesAfterTheLead) {
