@@ -9,25 +9,10 @@ from __future__ import annotations
 
 import re
 
+from test_labs import CHAIN as CHAIN_TOPOLOGY
 from test_labs import labs, write_topology  # noqa: F401 (labs is a fixture)
 
-CHAIN = """
-name = "chain6"
-[[site]]
-name = "left"
-[[site]]
-name = "middle"
-[[site]]
-name = "right"
-[[lane]]
-a = "left"
-b = "middle"
-rtt = "6ms"
-[[lane]]
-a = "middle"
-b = "right"
-rtt = "10ms"
-"""
+CHAIN = CHAIN_TOPOLOGY.replace('name = "chain"', 'name = "chain6"', 1)
 PATH_RTT_MS = 16.0
 
 

@@ -198,8 +198,8 @@ def test_a_full_queue_on_one_lane_does_not_delay_another(labs, tmp_path):
     server.wait(timeout=10)
 
 
-def test_routed_chain_through_a_forwarding_site(labs, tmp_path):
-    text = """
+# Three sites in a row: the middle one forwards (docs/topology.md, the chain example).
+CHAIN = """
 name = "chain"
 [[site]]
 name = "left"
@@ -216,7 +216,10 @@ a = "middle"
 b = "right"
 rtt = "10ms"
 """
-    lab = labs(write_topology(tmp_path, text))
+
+
+def test_routed_chain_through_a_forwarding_site(labs, tmp_path):
+    lab = labs(write_topology(tmp_path, CHAIN))
     # Routing is what this checks: every ping arrives, the path takes both lanes (never less
     # than 16 ms) and the typical ping adds little (the median: the middle site forwards in its
     # kernel and four engine threads share the cores, so single late pings are expected).
