@@ -1,5 +1,6 @@
 #include "core/netem_syntax.hh"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -125,10 +126,21 @@ std::string format_time(Nanos time) {
 }
 
 std::string format_percent(double fraction) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), fraction * 100.0,
-                                    std::chars_format::general, 12);
-  return std::string(buffer, result.ptr) + "%";
+  // Twelve significant digits (what survives the percent <-> fraction arithmetic), in fixed
+  // notation: tc's grammar, and ours, has no exponents. Below netem's resolution (2^-32 of
+  // 100 %) a value is 0.
+  const double percent = fraction * 100.0;
+  if (!(std::abs(percent) >= 1e-10)) return "0%";
+  const int magnitude = static_cast<int>(std::floor(std::log10(std::abs(percent))));
+  char buffer[512];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), percent,
+                                    std::chars_format::fixed, std::max(0, 11 - magnitude));
+  std::string text(buffer, result.ptr);
+  if (text.find('.') != std::string::npos) {
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+  }
+  return text + "%";
 }
 
 std::string format_rate(std::uint64_t bps) {

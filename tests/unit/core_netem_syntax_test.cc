@@ -336,6 +336,12 @@ TEST(NetemSyntax, FormatIsCanonicalAndParsesBack) {
   // tc's bare units come back with their unit written out.
   EXPECT_EQ(format_netem(Parse("delay 100 loss 1")), "delay 100us loss random 1%");
   EXPECT_EQ(format_netem(Parse("delay 100ms reorder 5")), "delay 100ms reorder 5%");
+  // Small probabilities are written in fixed notation, which the grammar reads back (an
+  // exponent, "1e-05%", is not in it: found by tests/fuzz/netem_fuzz).
+  EXPECT_EQ(format_netem(Parse("loss random 0.00001%")), "loss random 0.00001%");
+  EXPECT_EQ(format_netem(Parse("duplicate 99.9999% 0.0000001")), "duplicate 99.9999% 0.0000001%");
+  EXPECT_EQ(format_netem(Parse("loss gemodel 0.0000001%")),
+            format_netem(Parse(format_netem(Parse("loss gemodel 0.0000001%")))));
 }
 
 TEST(NetemSyntax, ConfigsForTheStages) {
