@@ -85,14 +85,20 @@ std::string buffers_do_not_fit(std::span<const BufferedLink> links, std::uint64_
   const std::uint64_t fitting =
       others < available_bytes ? fitting_rate_bps(link, available_bytes - others) : 0;
   const std::uint64_t rate = std::max(link.up.max_rate_bps(), link.down.max_rate_bps());
-  if (fitting != 0 && rate != 0 && fitting >= rate) {
+  const bool lower_rate_fits = fitting != 0 && (rate == 0 || fitting < rate);
+  const double seconds = static_cast<double>(delay.count()) / 1e9;
+  const double in_flight =
+      2.0 * 1.6 * seconds * static_cast<double>(rate != 0 ? rate : assumed_rate_bps) / 8.0;
+  if (!lower_rate_fits && in_flight < static_cast<double>(worst_bytes) / 2) {
     // The queue, not rate x delay, is what does not fit: a lower rate would not help.
     return fmt::format(
         "{} cannot be buffered: its queues hold up to {}, and {} needs {} of packet buffer but "
-        "this machine has {} available; {}",
+        "this machine has {} available; {}: at most {} of buffers fits",
         worst->subject, core::format_bytes(static_cast<double>(worst_bytes)), advice.whole,
         core::format_bytes(static_cast<double>(total)),
-        core::format_bytes(static_cast<double>(available_bytes)), advice.smaller_queue);
+        core::format_bytes(static_cast<double>(available_bytes)), advice.smaller_queue,
+        core::format_bytes(
+            static_cast<double>(others < available_bytes ? available_bytes - others : 0)));
   }
   return fmt::format(
       "{} cannot be buffered: at {} and {} one way it holds up to {} in flight, and {} needs {} "

@@ -338,12 +338,14 @@ def test_non_root_is_told_what_root_is_needed_for(longhaul_bin, tmp_path):
 
     if as_nobody("--version").returncode != 0:
         pytest.skip("the binary is not reachable for the nobody user")
-    down = as_nobody("down")
-    assert down.returncode == EXIT_ENVIRONMENT, down.stderr
-    assert "to remove labs and runs" in down.stderr and "create" not in down.stderr
-    exec_ = as_nobody("exec", "a", "--", "true")
-    assert exec_.returncode == EXIT_ENVIRONMENT, exec_.stderr
-    assert "to enter a lab site's network namespace" in exec_.stderr, exec_.stderr
+    # Labs work without root (docs/rootless.md); run and bridge say why they need it.
+    run = as_nobody("run", "--rtt", "10ms", "--", "true")
+    assert run.returncode == EXIT_ENVIRONMENT, run.stderr
+    assert "run needs root" in run.stderr and "sudo" in run.stderr, run.stderr
+    bridge = as_nobody("bridge", "--lane", "a=lh-x,b=lh-y")
+    assert bridge.returncode == EXIT_ENVIRONMENT, bridge.stderr
+    assert "bridge needs root" in bridge.stderr, bridge.stderr
+    assert_nothing_created()
 
 
 # ---------------------------------------------------------------------------------------------
