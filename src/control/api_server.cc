@@ -43,6 +43,17 @@ ApiServer::ApiServer(ControlApi& api, ControlTarget& target, std::string socket_
     if (answer.applies_at.count() != 0) {
       const core::Nanos wait = answer.applies_at - target_.now();
       if (wait.count() > 0 && wait <= 4 * kApplyLead) std::this_thread::sleep_for(wait);
+      // The direction threads apply it when they wake at the instant: wait (bounded) until
+      // each has, so a GET right after the answer shows the new configuration.
+      if (wait <= 4 * kApplyLead) {
+        const core::Nanos deadline = target_.now() + kAppliedWait;
+        for (const auto& await : answer.awaits) {
+          while (target_.state(await.lane, await.direction).live_applied < await.live_applied &&
+                 target_.now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+          }
+        }
+      }
     }
     response.status = answer.status;
     if (!answer.allow.empty()) response.set_header("Allow", answer.allow);

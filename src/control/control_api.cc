@@ -528,6 +528,19 @@ HttpResponse ControlApi::apply(const json& changes, const json* at) {
     }
     summary.push_back(change);
   }
+  std::vector<HttpResponse::Await> awaits;
+  for (const PlannedChange& change : planned) {
+    const auto same = [&](const HttpResponse::Await& a) {
+      return a.lane == change.lane && a.direction == change.direction;
+    };
+    auto found = std::find_if(awaits.begin(), awaits.end(), same);
+    if (found == awaits.end()) {
+      awaits.push_back({change.lane, change.direction,
+                        target_.state(change.lane, change.direction).live_applied});
+      found = awaits.end() - 1;
+    }
+    ++found->live_applied;
+  }
   if (!target_.post(planned)) {
     return error_response(409,
                           "too many changes are waiting for their instant in one of these "
@@ -537,6 +550,7 @@ HttpResponse ControlApi::apply(const json& changes, const json* at) {
   HttpResponse response = json_response(
       {{"change", id}, {"at_s", seconds(instant - target_.origin())}, {"changes", summary}});
   response.applies_at = instant;
+  response.awaits = std::move(awaits);
   return response;
 }
 

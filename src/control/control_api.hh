@@ -19,6 +19,9 @@ inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;  ///< larger request bod
 /// A change applies at least this long after the request, so every affected direction thread has
 /// it in hand before its instant (atomic across lanes: one engine instant for all).
 inline constexpr core::Nanos kApplyLead{std::chrono::milliseconds(2)};
+/// How long the server waits, after the instant, for the direction threads to have applied a
+/// change before it answers anyway (a thread that a busy machine keeps off its CPU).
+inline constexpr core::Nanos kAppliedWait{std::chrono::milliseconds(200)};
 
 struct HttpRequest {
   std::string method;
@@ -32,6 +35,14 @@ struct HttpResponse {
   std::string body;
   std::string allow;          ///< for 405: the methods the path takes
   core::Nanos applies_at{0};  ///< a change's engine instant (0: not a change)
+  /// A change's directions and the live_applied count each reaches once it has applied, so the
+  /// server answers only when the new conditions are visible.
+  struct Await {
+    std::size_t lane = 0;
+    int direction = 0;
+    std::uint64_t live_applied = 0;
+  };
+  std::vector<Await> awaits;
 };
 
 /// One direction of one lane as the engine runs it now (read without locks).

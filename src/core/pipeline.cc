@@ -264,9 +264,11 @@ Nanos Pipeline::next_wakeup() const noexcept {
   // wire); a delay or loss change only concerns packets that have not arrived,
   // and push() applies it before them. So the next step is a wake-up only
   // while the bottleneck holds packets; an idle link is not woken up for a
-  // step (1000 per second with a Mahimahi trace) that changes nothing yet.
-  if (rate_queue_.queued_packets() == 0) return stages;
+  // step (1000 per second with a Mahimahi trace) that changes nothing yet. A live change is
+  // the exception: it is rare, and the control API reports the conditions as changed once its
+  // instant has passed, so the thread wakes to apply (and publish) it.
   const Nanos live_at = live_count_ != 0 ? live_[0].at : kNever;
+  if (rate_queue_.queued_packets() == 0) return std::min(stages, live_at);
   return std::min({stages, schedule_.next_time(), trace_.next_time(), live_at});
 }
 
