@@ -30,6 +30,7 @@ UpCommand::UpCommand(CLI::App& app) {
   command_->add_option("file", file_, "Topology file (TOML)")->required()->type_name("FILE");
   command_->add_option("--name", name_, "Lab name (default: the file's name = ..., or its stem)");
   add_engine_flags(command_, engine_);
+  add_api_flags(command_, api_);
   command_->add_flag("--check", check_only_, "Only check the file and print the plan");
   command_->add_flag("-q,--quiet", quiet_, "Print nothing when the lab is up");
 }
@@ -56,6 +57,7 @@ int UpCommand::execute() {
   }
   const core::Nanos spin = spin_window(engine_);
   const lab::PortKind port = port_kind(engine_);
+  std::vector<control::ServerEndpoint> api_tcp = api_endpoints(api_);
   engine::ThreadPlacement placement = thread_placement(engine_);
   for (std::size_t l = 0; port == lab::PortKind::xdp && l < definition.lanes.size(); ++l) {
     if (const auto mtu = lab::mtu_beyond_xdp(definition.lanes[l])) {
@@ -91,6 +93,7 @@ int UpCommand::execute() {
   request.spin = spin;
   request.placement = std::move(placement);
   request.port = port;
+  request.api_tcp = std::move(api_tcp);
   const lab::LabState state = lab::lab_up(request);
   if (!quiet_) {
     std::cout << lab::lab_status_text(state)

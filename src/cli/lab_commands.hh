@@ -5,6 +5,7 @@
 #include <string>
 
 #include <vector>
+#include "cli/api_flags.hh"
 #include "cli/engine_flags.hh"
 
 namespace longhaul::cli {
@@ -20,6 +21,7 @@ class UpCommand {
   std::string file_;
   std::string name_;
   EngineFlags engine_;
+  ApiFlags api_;
   bool check_only_ = false;
   bool quiet_ = false;
 };

@@ -191,6 +191,38 @@ bool queue_empty(const core::QueueBound& bound) {
   return bound.max_packets == 0 && bound.max_bytes == 0 && bound.max_delay.count() == 0;
 }
 
+struct Endpoint {
+  const char* pattern;  // {lane} stands for a lane name
+  const char* methods;
+};
+constexpr std::array kEndpoints = {
+    Endpoint{"/v1/", "GET"},
+    Endpoint{"/v1/params", "GET"},
+    Endpoint{"/v1/lanes", "GET"},
+    Endpoint{"/v1/lanes/{lane}", "GET, PATCH"},
+    Endpoint{"/v1/lanes/{lane}/outage", "POST"},
+    Endpoint{"/v1/changes", "POST"},
+    Endpoint{"/v1/events", "GET"},
+    Endpoint{"/metrics", "GET"},
+};
+
+std::string endpoint_list() {
+  std::string text;
+  for (const auto& endpoint : kEndpoints) {
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", endpoint.methods, endpoint.pattern);
+  }
+  return text;
+}
+
+HttpResponse not_allowed(const std::string& method, const std::string& path, const char* allow) {
+  HttpResponse response =
+      error_response(405, fmt::format("{} is not allowed on {}; it takes {}", method, path, allow));
+  response.allow = allow;
+  return response;
+}
+
+}  // namespace
+
 json direction_json(const DirectionState& state) {
   json drops = json::object();
   for (int c = 0; c < core::kDropCauseCount; ++c) {
@@ -221,6 +253,7 @@ json direction_json(const DirectionState& state) {
           {"queue",
            {{"packets", state.counters.packets_queued}, {"bytes", state.counters.bytes_queued}}},
           {"changes_applied", state.changes_applied},
+          {"last_change_at_s", seconds(state.last_change_at)},
           {"live_changes_applied", state.live_applied},
           {"live_changes_late", state.live_late},
           {"release_lateness",
@@ -230,40 +263,32 @@ json direction_json(const DirectionState& state) {
             {"max_s", seconds(state.lateness_max)}}}};
 }
 
-struct Endpoint {
-  const char* pattern;  // {lane} stands for a lane name
-  const char* methods;
-};
-constexpr std::array kEndpoints = {
-    Endpoint{"/v1/", "GET"},
-    Endpoint{"/v1/params", "GET"},
-    Endpoint{"/v1/lanes", "GET"},
-    Endpoint{"/v1/lanes/{lane}", "GET, PATCH"},
-    Endpoint{"/v1/lanes/{lane}/outage", "POST"},
-    Endpoint{"/v1/changes", "POST"},
-    Endpoint{"/metrics", "GET"},
-};
-
-std::string endpoint_list() {
-  std::string text;
-  for (const auto& endpoint : kEndpoints) {
-    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", endpoint.methods, endpoint.pattern);
-  }
-  return text;
-}
-
-HttpResponse not_allowed(const std::string& method, const std::string& path, const char* allow) {
-  HttpResponse response =
-      error_response(405, fmt::format("{} is not allowed on {}; it takes {}", method, path, allow));
-  response.allow = allow;
-  return response;
-}
-
-}  // namespace
-
 const std::vector<std::string>& live_keys() {
   static const std::vector<std::string> keys = {"rate", "delay", "rtt", "loss", "queue"};
   return keys;
+}
+
+std::uint64_t ChangeLog::add(nlohmann::json entry) {
+  const std::lock_guard lock(mutex_);
+  entry["change"] = ++last_;
+  entries_.push_back(std::move(entry));
+  if (entries_.size() > kKept) entries_.pop_front();
+  return last_;
+}
+
+std::vector<std::pair<std::uint64_t, nlohmann::json>> ChangeLog::since(std::uint64_t after) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::uint64_t, nlohmann::json>> found;
+  const std::uint64_t first = last_ - entries_.size() + 1;  // the sequence number of entries_[0]
+  for (std::uint64_t seq = std::max(after + 1, first); seq <= last_; ++seq) {
+    found.emplace_back(seq, entries_[seq - first]);
+  }
+  return found;
+}
+
+std::uint64_t ChangeLog::last() const {
+  const std::lock_guard lock(mutex_);
+  return last_;
 }
 
 ParsedBody parse_body(std::string_view body) {
@@ -284,7 +309,11 @@ ParsedBody parse_body(std::string_view body) {
 
 json ControlApi::lane_json(std::size_t lane) const {
   json value = {{"name", target_.lane_names()[lane]}, {"index", lane}};
-  for (int d = 0; d < 2; ++d) value[kDirectionNames[d]] = direction_json(target_.state(lane, d));
+  for (int d = 0; d < 2; ++d) {
+    json direction = direction_json(target_.state(lane, d));
+    direction["fidelity"] = target_.fidelity(lane, d, nullptr);  // since the lane started
+    value[kDirectionNames[d]] = std::move(direction);
+  }
   return value;
 }
 
@@ -344,6 +373,12 @@ HttpResponse ControlApi::route(const HttpRequest& request) {
     }
     const auto at = body.value.find("at");
     return apply(*changes, at == body.value.end() ? nullptr : &*at);
+  }
+  if (path == "/v1/events") {
+    if (method != "GET") return not_allowed(method, path, "GET");
+    // The HTTP server answers a GET with the stream itself (event_stream.hh); the core has no
+    // connection to hold open.
+    return error_response(501, "/v1/events is a stream the HTTP server serves");
   }
   if (path == "/metrics") {
     if (method != "GET") return not_allowed(method, path, "GET");
@@ -546,9 +581,10 @@ HttpResponse ControlApi::apply(const json& changes, const json* at) {
                           "too many changes are waiting for their instant in one of these "
                           "lanes; wait for some to apply");
   }
-  const std::uint64_t id = next_change_id_++;
-  HttpResponse response = json_response(
-      {{"change", id}, {"at_s", seconds(instant - target_.origin())}, {"changes", summary}});
+  const double at_s = seconds(instant - target_.origin());
+  const std::uint64_t id = change_log_.add(
+      {{"at_s", at_s}, {"posted_s", seconds(now - target_.origin())}, {"changes", summary}});
+  HttpResponse response = json_response({{"change", id}, {"at_s", at_s}, {"changes", summary}});
   response.applies_at = instant;
   response.awaits = std::move(awaits);
   return response;

@@ -4,6 +4,9 @@
 // text. Pure: no sockets, no threads, no clock of its own; it talks to the running engine through
 // ControlTarget, so tests drive it with a fake. api_server.cc puts it behind HTTP.
 #include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -54,6 +57,7 @@ struct DirectionState {
   core::QueueBound queue;
   core::Nanos outage_until{0};
   std::uint64_t changes_applied = 0;  ///< schedule, trace and live steps
+  core::Nanos last_change_at{0};      ///< when the last of them applied, from the origin
   std::uint64_t live_applied = 0;
   std::uint64_t live_late = 0;
   bool random_loss = false;  ///< the loss model is independent loss (live loss changes work)
@@ -66,6 +70,13 @@ struct PlannedChange {
   std::size_t lane = 0;
   int direction = 0;  ///< 0 up, 1 down
   core::LiveChange change;
+};
+
+/// Where a reader of fidelity verdicts left off (what the engine had measured then); the target
+/// makes them, so the control layer needs no engine types.
+class FidelityCursor {
+ public:
+  virtual ~FidelityCursor() = default;
 };
 
 /// What the API needs from the running engine.
@@ -89,6 +100,28 @@ class ControlTarget {
   virtual std::vector<std::string> link_keys() const = 0;
   /// The link parameter schema (`longhaul params --json`, schema longhaul.params/1).
   virtual nlohmann::json params() const = 0;
+  /// A cursor at the lane direction's start.
+  virtual std::unique_ptr<FidelityCursor> fidelity_cursor() const = 0;
+  /// The direction's fidelity verdict (measure::fidelity_json) over the span since `since`
+  /// (a cursor from fidelity_cursor()), which then moves to now; with no cursor, since the start.
+  virtual nlohmann::json fidelity(std::size_t lane, int direction, FidelityCursor* since) const = 0;
+};
+
+/// The changes the API accepted, in order, for the event stream. Thread-safe: the API appends
+/// under its own lock while event streams read on their threads. Keeps the latest kKept.
+class ChangeLog {
+ public:
+  static constexpr std::size_t kKept = 256;
+  /// Appends and returns the entry's sequence number (1, 2, ...).
+  std::uint64_t add(nlohmann::json entry);
+  /// Entries after sequence number `after` (older ones than kKept are gone), with their numbers.
+  std::vector<std::pair<std::uint64_t, nlohmann::json>> since(std::uint64_t after) const;
+  std::uint64_t last() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<nlohmann::json> entries_;
+  std::uint64_t last_ = 0;
 };
 
 /// Keys a running engine changes live, each also with -up/-down (rtt: both directions only).
@@ -99,6 +132,7 @@ class ControlApi {
   explicit ControlApi(ControlTarget& target) : target_(target) {}
   /// Answers one request; never throws (an internal error is a 500 naming it).
   HttpResponse handle(const HttpRequest& request);
+  const ChangeLog& change_log() const noexcept { return change_log_; }
 
  private:
   HttpResponse route(const HttpRequest& request);
@@ -106,8 +140,11 @@ class ControlApi {
   nlohmann::json lane_json(std::size_t lane) const;
 
   ControlTarget& target_;
-  std::uint64_t next_change_id_ = 1;
+  ChangeLog change_log_;  ///< its sequence numbers are the change ids
 };
+
+/// The JSON of one direction's state, as /v1/lanes shows it.
+nlohmann::json direction_json(const DirectionState& state);
 
 /// The Prometheus text exposition (format 0.0.4) of every lane direction's counters and state.
 std::string metrics_text(const ControlTarget& target);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <array>
+
 #include "core/units.hh"
 
 namespace longhaul::control {
@@ -10,18 +12,25 @@ namespace {
 engine::Direction to_direction(int direction) {
   return direction == 0 ? engine::Direction::up : engine::Direction::down;
 }
+
+/// What each direction had measured when the reader last asked.
+struct SampleCursor final : FidelityCursor {
+  std::vector<std::array<engine::FidelitySample, 2>> samples;
+};
 }  // namespace
 
 LanesTarget::LanesTarget(nlohmann::json identity, std::vector<std::string> names,
                          std::vector<engine::Lane*> lanes, const engine::Clock& clock,
-                         core::Nanos origin, ArenaNeed arena_need, nlohmann::json params)
+                         core::Nanos origin, ArenaNeed arena_need, nlohmann::json params,
+                         FidelityJudge judge)
     : identity_(std::move(identity)),
       names_(std::move(names)),
       lanes_(std::move(lanes)),
       clock_(clock),
       origin_(origin),
       arena_need_(std::move(arena_need)),
-      params_(std::move(params)) {
+      params_(std::move(params)),
+      judge_(std::move(judge)) {
   // Every name a parameter has ("rate", "rate-up", "rate-down"), as the schema lists them.
   if (params_.contains("params") && params_["params"].is_array()) {
     for (const auto& param : params_["params"]) {
@@ -48,6 +57,9 @@ DirectionState LanesTarget::state(std::size_t lane, int direction) const {
   state.outage_until = core::Nanos{live.outage_until_ns.load(relaxed)};
   if (state.outage_until.count() != 0) state.outage_until -= origin_;
   state.changes_applied = live.changes_applied.get();
+  if (const auto at = live.last_change_at_ns.load(relaxed); at != 0) {
+    state.last_change_at = core::Nanos{at} - origin_;
+  }
   state.live_applied = live.live_applied.get();
   state.live_late = live.live_late.get();
   // Fixed at start (the model's kind never changes live), so reading it is safe.
@@ -76,6 +88,27 @@ std::string LanesTarget::check_capacity(std::size_t lane, int direction, std::ui
       rate_bps == 0 ? "unlimited rate" : core::format_rate(static_cast<double>(rate_bps)),
       core::format_duration(delay), core::format_bytes(static_cast<double>(needed)),
       core::format_bytes(static_cast<double>(reserved)));
+}
+
+std::unique_ptr<FidelityCursor> LanesTarget::fidelity_cursor() const {
+  auto cursor = std::make_unique<SampleCursor>();
+  cursor->samples.resize(lanes_.size());
+  return cursor;
+}
+
+nlohmann::json LanesTarget::fidelity(std::size_t lane, int direction, FidelityCursor* since) const {
+  const engine::Lane& running = *lanes_.at(lane);
+  const engine::Direction which = to_direction(direction);
+  auto* cursor = dynamic_cast<SampleCursor*>(since);
+  if (cursor == nullptr) return judge_(running, which, {});
+  auto& earlier = cursor->samples.at(lane)[static_cast<std::size_t>(direction)];
+  // Sampled just before the judge samples: what lands in between counts in two spans, never in
+  // none.
+  engine::FidelitySample now =
+      engine::sample_fidelity(running.worker(which), running.counters(which));
+  nlohmann::json verdict = judge_(running, which, earlier);
+  earlier = now;
+  return verdict;
 }
 
 bool LanesTarget::post(const std::vector<PlannedChange>& changes) {

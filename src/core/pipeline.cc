@@ -156,6 +156,7 @@ void Pipeline::apply_changes(Nanos t) noexcept {
       conditions_.live_applied.add(1);
     }
     ++changes_applied_;
+    conditions_.last_change_at_ns.store(at.count(), std::memory_order_relaxed);
     conditions_.changes_applied.add(1);
     publish_conditions();
   }

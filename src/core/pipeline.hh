@@ -114,6 +114,9 @@ struct LiveConditions {
   std::atomic<std::uint64_t> queue_max_packets{0};
   std::atomic<std::int64_t> queue_max_delay_ns{0};
   std::atomic<std::int64_t> outage_until_ns{0};
+  /// The engine instant of the last change applied (schedule, trace or live): readers see that
+  /// changes posted together switched at one instant.
+  std::atomic<std::int64_t> last_change_at_ns{0};
   RelaxedCounter changes_applied;  ///< schedule, trace and live steps applied
   RelaxedCounter live_applied;     ///< live changes applied
   RelaxedCounter live_late;        ///< live changes that reached the thread after their instant

@@ -1,8 +1,11 @@
 #include "lab/control_host.hh"
 
+#include <fmt/format.h>
+
 #include <ctime>
 #include <filesystem>
 
+#include "lab/fidelity_report.hh"
 #include "link/link_options.hh"
 #include "link/schema_docs.hh"
 
@@ -16,6 +19,11 @@ nlohmann::json identity(const ControlHostRequest& request) {
           {"started_unix", static_cast<std::int64_t>(std::time(nullptr))},
           {"version", LONGHAUL_VERSION}};
 }
+control::ServerEndpoint unix_endpoint(const ControlHostRequest& request) {
+  control::ServerEndpoint endpoint;
+  endpoint.unix_path = request.socket_path;
+  return endpoint;
+}
 }  // namespace
 
 ControlHost::ControlHost(const ControlHostRequest& request)
@@ -24,9 +32,30 @@ ControlHost::ControlHost(const ControlHostRequest& request)
           [rate = request.assumed_rate_bps](const core::DirectionConfig& config) {
             return link::plan_buffers(config, rate).arena_bytes;
           },
-          link::params_json()),
+          link::params_json(),
+          [](const engine::Lane& lane, engine::Direction direction,
+             const engine::FidelitySample& earlier) {
+            return direction_fidelity_json(direction_fidelity(lane, direction, earlier));
+          }),
       api_(target_),
-      server_(std::make_unique<control::ApiServer>(api_, target_, request.socket_path)) {}
+      server_(std::make_unique<control::ApiServer>(api_, target_, unix_endpoint(request))) {
+  for (const auto& endpoint : request.tcp) {
+    tcp_servers_.push_back(std::make_unique<control::ApiServer>(api_, target_, endpoint));
+  }
+}
+
+nlohmann::json ControlHost::endpoints_json() const {
+  nlohmann::json tcp = nlohmann::json::array();
+  for (const auto& server : tcp_servers_) {
+    const auto& endpoint = server->endpoint();
+    const std::string host =
+        endpoint.host.find(':') != std::string::npos ? "[" + endpoint.host + "]" : endpoint.host;
+    tcp.push_back({{"url", fmt::format("http://{}:{}/", host, endpoint.port)},
+                   {"dashboard", endpoint.dashboard},
+                   {"token", !endpoint.token.empty()}});
+  }
+  return {{"socket", socket_path()}, {"tcp", tcp}};
+}
 
 std::string control_socket_for(const std::string& state_file) {
   return std::filesystem::path(state_file).replace_extension(".sock").string();

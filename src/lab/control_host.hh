@@ -25,6 +25,7 @@ struct ControlHostRequest {
   core::Nanos origin{0};
   std::uint64_t assumed_rate_bps = 0;  ///< buffer sizing when a direction has no rate
   std::string socket_path;
+  std::vector<control::ServerEndpoint> tcp;  ///< --listen and --web
 };
 
 class ControlHost {
@@ -32,11 +33,15 @@ class ControlHost {
   /// Starts serving; throws std::runtime_error when the socket cannot be made.
   explicit ControlHost(const ControlHostRequest& request);
   const std::string& socket_path() const noexcept { return server_->socket_path(); }
+  /// How to reach it: {"socket": PATH, "tcp": [{"url", "dashboard", "token"}...]}, for the state
+  /// file (status, `longhaul web`).
+  nlohmann::json endpoints_json() const;
 
  private:
   control::LanesTarget target_;
   control::ControlApi api_;
   std::unique_ptr<control::ApiServer> server_;
+  std::vector<std::unique_ptr<control::ApiServer>> tcp_servers_;
 };
 
 /// The control socket beside a state file: /run/longhaul/labs/NAME.json -> NAME.sock.

@@ -293,7 +293,8 @@ void write_atomically(const std::string& path, const std::string& text) {
 
 /// The engine process: runs every lane until told to stop, then removes the lab. Never returns.
 [[noreturn]] void run_engine(LabState state, const LabDefinition& lab, core::Nanos spin,
-                             const engine::ThreadPlacement& placement, PortKind port, int ready_fd,
+                             const engine::ThreadPlacement& placement, PortKind port,
+                             const std::vector<control::ServerEndpoint>& api_tcp, int ready_fd,
                              pid_t up_pid) {
   ::setsid();
   ::prctl(PR_SET_NAME, "longhaul-lab", 0, 0, 0);
@@ -348,6 +349,7 @@ void write_atomically(const std::string& path, const std::string& text) {
     ControlHostRequest api;
     api.kind = "lab";
     api.name = state.name;
+    api.seed = lab.seed;
     for (std::size_t l = 0; l < lanes.size(); ++l) {
       api.lane_names.push_back(lab.topology.lanes[l].name);
       api.lanes.push_back(lanes[l].get());
@@ -356,7 +358,9 @@ void write_atomically(const std::string& path, const std::string& text) {
     api.origin = origin;
     api.assumed_rate_bps = kLabAssumedRateBps;
     api.socket_path = control_socket_for(state.state_path());
+    api.tcp = api_tcp;
     control = std::make_unique<ControlHost>(api);
+    state.description["api"] = control->endpoints_json();
     state.pid = ::getpid();
     state.start_time = process_start_time(state.pid);
     save_lab(state);
@@ -428,7 +432,7 @@ LabState lab_up(const UpRequest& request) {
   if (pid < 0) io::throw_errno("fork", "lab engine");
   if (pid == 0) {
     read_end.reset();
-    run_engine(guard.state(), lab, request.spin, request.placement, request.port,
+    run_engine(guard.state(), lab, request.spin, request.placement, request.port, request.api_tcp,
                write_end.release(), up_pid);
   }
   write_end.reset();
@@ -626,7 +630,17 @@ std::string lab_status_text(const LabState& state) {
   }
   if (lab.contains("port") && lab["port"] == port_name(PortKind::xdp)) text += ", AF_XDP ports";
   try {
-    return text + lab_tables(state, json);
+    text += lab_tables(state, json);
+    if (lab.contains("api") && lab["api"].is_object()) {
+      const auto& api = lab["api"];
+      text += fmt::format("control API: {}\n", api.value("socket", "-"));
+      for (const auto& tcp : api.value("tcp", nlohmann::json::array())) {
+        text += fmt::format("{}: {}{}\n", tcp.value("dashboard", false) ? "dashboard" : "API",
+                            tcp.value("url", "-"),
+                            tcp.value("token", false) ? " (token required)" : "");
+      }
+    }
+    return text;
   } catch (const nlohmann::json::exception&) {
     return text + "; its recorded description is unreadable (another version's state file?)\n";
   }

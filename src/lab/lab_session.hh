@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "control/api_server.hh"
 #include "core/time.hh"
 #include "engine/lane.hh"
 #include "lab/direction_setup.hh"
@@ -27,6 +28,7 @@ struct UpRequest {
   core::Nanos spin{std::chrono::microseconds(200)};
   engine::ThreadPlacement placement;  ///< lane-direction threads, in lane order (up, down)
   PortKind port = PortKind::packet;   ///< --port: the engine ports' socket type
+  std::vector<control::ServerEndpoint> api_tcp;  ///< --listen, --web: the API on TCP too
 };
 
 /// Builds the lab and starts its engine process; returns once traffic flows (the engine runs

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "control/control_api.hh"
+#include "support/fake_control_target.hh"
 
 namespace longhaul::control {
 namespace {
@@ -16,44 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-class FakeTarget final : public ControlTarget {
- public:
-  FakeTarget() {
-    for (auto& lane : states)
-      for (auto& direction : lane) direction.delay = 16ms;
-    states[0][0].random_loss = states[0][1].random_loss = true;
-  }
-  json identity() const override { return {{"kind", "lab"}, {"name", "four\"sites"}}; }
-  const std::vector<std::string>& lane_names() const override { return names; }
-  DirectionState state(std::size_t lane, int direction) const override {
-    return states[lane][static_cast<std::size_t>(direction)];
-  }
-  core::Nanos now() const override { return clock; }
-  core::Nanos origin() const override { return 1s; }
-  std::string check_capacity(std::size_t, int, std::uint64_t rate, core::Nanos delay,
-                             const core::QueueBound&) const override {
-    return delay > 10s && rate > 1'000'000'000 ? "needs more buffer" : "";
-  }
-  bool post(const std::vector<PlannedChange>& changes) override {
-    if (full) return false;
-    posted.insert(posted.end(), changes.begin(), changes.end());
-    return true;
-  }
-  std::vector<std::string> link_keys() const override {
-    return {"rtt", "delay", "rate", "loss", "queue", "jitter", "qdisc", "seed"};
-  }
-  json params() const override {
-    json list = json::array();
-    for (const auto& key : link_keys()) list.push_back({{"key", key}, {"live", key == "rate"}});
-    return {{"schema", "longhaul.params/1"}, {"params", list}};
-  }
-
-  std::vector<std::string> names = {"california", "japan"};
-  std::array<std::array<DirectionState, 2>, 2> states{};
-  core::Nanos clock = 11s;
-  bool full = false;
-  std::vector<PlannedChange> posted;
-};
+using FakeTarget = test_support::FakeControlTarget;
 
 struct Api : ::testing::Test {
   HttpResponse call(const std::string& method, const std::string& path,

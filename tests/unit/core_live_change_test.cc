@@ -66,6 +66,8 @@ TEST(LiveChange, RateChangeEqualsAScheduleStepAtTheSameInstant) {
   EXPECT_EQ(b.conditions().rate_bps.load(), k100Mbit / 4);
   EXPECT_EQ(b.conditions().live_applied.get(), 1u);
   EXPECT_EQ(b.conditions().live_late.get(), 0u);
+  EXPECT_EQ(b.conditions().last_change_at_ns.load(), Nanos(3ms).count());
+  EXPECT_EQ(a.conditions().last_change_at_ns.load(), Nanos(3ms).count());
   EXPECT_TRUE(counters_b.snapshot().reconciles());
 }
 
@@ -128,6 +130,8 @@ TEST(LiveChange, ALateChangeAppliesAtTheLatestInstantHandledAndIsCounted) {
   EXPECT_EQ(out.sent[0].ts, 60ms);
   EXPECT_EQ(out.sent[1].ts, 80ms);
   EXPECT_EQ(pipeline.conditions().live_late.get(), 1u);
+  // Readers (the event stream) see the instant it actually applied at, not the one asked for.
+  EXPECT_EQ(pipeline.conditions().last_change_at_ns.load(), Nanos(50ms).count());
 }
 
 TEST(LiveChange, EqualInstantsApplyInTheOrderPosted) {
