@@ -25,7 +25,7 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Iterator, Any, Optional, Union
 
 STATE_DIRS = (Path("/run/longhaul/labs"),)
 
@@ -204,3 +204,30 @@ class Lab:
     def metrics(self) -> str:
         """The Prometheus text exposition of every lane direction."""
         return self.request("GET", "/metrics")
+
+    def events(self, interval: str = "1s", timeout: Optional[float] = None) -> Iterator[dict]:
+        """The engine's event stream (GET /v1/events): yields {"event": NAME, "data": {...}}
+        as they come: hello, then samples every `interval`, changes and applied directions.
+        `timeout` bounds the wait for each event (default: the lab's). Close the generator to
+        close the stream."""
+        connection = _UnixConnection(self.socket_path, timeout or self.timeout)
+        try:
+            connection.request("GET", f"/v1/events?interval={interval}")
+            response = connection.getresponse()
+            if response.status >= 400:
+                raise ApiError(response.status, json.loads(response.read()).get("error", ""))
+            name, data = None, None
+            while True:
+                line = response.readline()
+                if not line:
+                    return  # the engine closed the stream
+                line = line.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    data = json.loads(line[len("data: "):])
+                elif line == "" and name is not None:
+                    yield {"event": name, "data": data}
+                    name, data = None, None
+        finally:
+            connection.close()
