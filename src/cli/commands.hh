@@ -4,6 +4,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "cli/api_flags.hh"
 #include "cli/engine_flags.hh"
 #include "link/link_options.hh"
 
@@ -30,6 +31,7 @@ class RunCommand {
   bool check_only_ = false;
   std::optional<std::string> json_;
   EngineFlags engine_;
+  ApiFlags api_;
   bool strict_ = false;
 };
 

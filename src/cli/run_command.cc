@@ -47,6 +47,7 @@ RunCommand::RunCommand(CLI::App& app) {
               "Exit with status 5 instead of 0 when the fidelity verdict is degraded (the "
               "machine could not keep the link as configured)");
   add_engine_flags(c, engine_);
+  add_api_flags(c, api_);
   c->add_flag("--check", check_only_,
               "Only check the flags, the command and the memory, print the plan and exit (0: "
               "valid, 2: not); creates nothing and needs no root");
@@ -85,6 +86,7 @@ int RunCommand::execute() {
       throw UsageError("--json " + problem);
     }
   }
+  request.api_tcp = api_endpoints(api_);
   request.placement = thread_placement(engine_);
   const std::uint64_t available = lab::available_memory_bytes();
   if (available != 0) {

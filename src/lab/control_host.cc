@@ -57,6 +57,16 @@ nlohmann::json ControlHost::endpoints_json() const {
   return {{"socket", socket_path()}, {"tcp", tcp}};
 }
 
+std::string tcp_endpoints_text(const ControlHost& host) {
+  std::string text;
+  for (const auto& tcp : host.endpoints_json().at("tcp")) {
+    text += fmt::format("; {} {}{}", tcp.at("dashboard").get<bool>() ? "dashboard" : "API",
+                        tcp.at("url").get<std::string>(),
+                        tcp.at("token").get<bool>() ? " (token required)" : "");
+  }
+  return text;
+}
+
 std::string control_socket_for(const std::string& state_file) {
   return std::filesystem::path(state_file).replace_extension(".sock").string();
 }

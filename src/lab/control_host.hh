@@ -44,6 +44,9 @@ class ControlHost {
   std::vector<std::unique_ptr<control::ApiServer>> tcp_servers_;
 };
 
+/// "; dashboard http://127.0.0.1:8080/; API http://..." for the TCP listeners ("" without).
+std::string tcp_endpoints_text(const ControlHost& host);
+
 /// The control socket beside a state file: /run/longhaul/labs/NAME.json -> NAME.sock.
 std::string control_socket_for(const std::string& state_file);
 

@@ -25,6 +25,7 @@
 #include "io/process.hh"
 #include "io/sysctl.hh"
 #include "lab/command_placeholders.hh"
+#include "lab/control_host.hh"
 #include "lab/direction_setup.hh"
 #include "lab/fidelity_report.hh"
 #include "lab/report.hh"
@@ -182,6 +183,7 @@ int run_session(const RunRequest& request) {
 
   std::unique_ptr<engine::Lane> lane;
   engine::MonotonicClock clock;
+  std::unique_ptr<ControlHost> control;  // reads the lane: goes before it
   pid_t child = -1;
   int status = 0;
   int signal_received = 0;
@@ -195,7 +197,8 @@ int run_session(const RunRequest& request) {
     // Outages, schedules and traces count from the moment the link comes up.
     core::DirectionConfig up = request.link.up;
     core::DirectionConfig down = request.link.down;
-    up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
+    const core::Nanos origin = clock.now();
+    up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
     if (request.port == PortKind::xdp) {
       auto [near_to_far, far_to_near] = io::run_in_netns(emulator_ns.fd(), [&] {
         return xsk_directions(up, down, request.assumed_rate_bps, request.spin, kNearPort,
@@ -217,15 +220,28 @@ int run_session(const RunRequest& request) {
           clock);
     }
     lane->start(request.placement);
+    ControlHostRequest api;
+    api.kind = "run";
+    api.name = state.id();
+    api.seed = request.link.seed;
+    api.lane_names = {std::string(kRunLaneName)};
+    api.lanes = {lane.get()};
+    api.clock = &clock;
+    api.origin = origin;
+    api.assumed_rate_bps = request.assumed_rate_bps;
+    api.socket_path = state.control_socket();
+    api.tcp = request.api_tcp;
+    control = std::make_unique<ControlHost>(api);
 
     if (!request.quiet) {
       std::cerr << fmt::format(
           "longhaul: link {} up (seed {})\n  up   (command -> remote): {}\n  down (remote -> "
           "command): {}\n  remote {} / {} ({{remote}} / {{remote6}} in the command, "
           "$LONGHAUL_REMOTE / "
-          "$LONGHAUL_REMOTE6 in its environment)\n",
+          "$LONGHAUL_REMOTE6 in its environment)\n  control API: {} (lane \"{}\"){}\n",
           state.id(), request.link.seed, link::describe(request.link.up),
-          link::describe(request.link.down), state.host_ipv4(), state.host_ipv6());
+          link::describe(request.link.down), state.host_ipv4(), state.host_ipv6(),
+          control->socket_path(), kRunLaneName, tcp_endpoints_text(*control));
     }
 
     io::SpawnRequest spawn;
@@ -242,6 +258,7 @@ int run_session(const RunRequest& request) {
                        "LONGHAUL_LOCAL=" + state.command_ipv4(),
                        "LONGHAUL_LOCAL6=" + state.command_ipv6(),
                        "LONGHAUL_LINK=" + state.id(),
+                       "LONGHAUL_API=" + control->socket_path(),
                        std::string(measure::kFidelityFileEnv) + "=" + run_fidelity_path(state)};
     spawn.netns_fd = command_ns.fd();
     spawn.drop_to = io::sudo_invoker();
@@ -257,6 +274,7 @@ int run_session(const RunRequest& request) {
     // the user asked to stop.
     if (signal_received == 0) drain(*lane, request.link);
   }
+  control.reset();
   lane->stop();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -12,12 +12,16 @@
 #include <string_view>
 #include <vector>
 
+#include "control/api_server.hh"
 #include "core/time.hh"
 #include "engine/lane.hh"
 #include "lab/direction_setup.hh"
 #include "link/link_options.hh"
 
 namespace longhaul::lab {
+
+/// The name of a run's one lane in its control API (`longhaul set r1 link --rtt 80ms`).
+inline constexpr std::string_view kRunLaneName = "link";
 
 struct RunRequest {
   link::LinkSpec link;
@@ -30,6 +34,7 @@ struct RunRequest {
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing when --rate is not given
   PortKind port = PortKind::packet;                    ///< --port
   bool strict = false;  ///< --strict: a degraded fidelity verdict fails the run (exit 5)
+  std::vector<control::ServerEndpoint> api_tcp;  ///< --listen, --web: the API on TCP too
 };
 
 /// Exit codes of longhaul itself (the command's own status passes through otherwise).

@@ -26,6 +26,10 @@ namespace fs = std::filesystem;
 std::string RunState::id() const {
   return fmt::format("r{}", index);
 }
+
+std::string RunState::control_socket() const {
+  return fmt::format("{}/{}.sock", kStateDir, id());
+}
 std::string RunState::command_netns() const {
   return fmt::format("lh-{}-cmd", id());
 }
@@ -247,6 +251,8 @@ void tear_down_run(const RunState& state) noexcept {
   }
   std::error_code ignored;
   fs::remove(run_fidelity_path(state), ignored);
+  fs::remove(state.control_socket(), ignored);
+  fs::remove(state.control_socket() + ".new", ignored);
   fs::remove(state_path(state.index), ignored);
 }
 

@@ -37,6 +37,7 @@ struct RunState {
   std::string host_ipv6() const;
   std::string command_ipv4() const;
   std::string command_ipv6() const;
+  std::string control_socket() const;  ///< the run's control API: /run/longhaul/runs/rN.sock
 };
 
 /// Parses the text of run state file `file_name` ("r7.json") defensively: the state, or
