@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include "cli/commands.hh"
@@ -127,7 +129,8 @@ class RawTerminal {
   RawTerminal(const RawTerminal&) = delete;
   RawTerminal& operator=(const RawTerminal&) = delete;
   ~RawTerminal() {
-    std::cout << "\x1b[?25h" << std::flush;
+    // Below the last refresh (its footer ends without a newline), cursor shown again.
+    std::cout << "\n\x1b[?25h" << std::flush;
     if (restore_) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
   }
 
@@ -149,6 +152,33 @@ bool wait_or_quit(Clock::time_point deadline, bool keys) {
     }
   }
   return true;
+}
+
+/// One refresh for a log or a pipe: the lines, then a blank line.
+std::string block_text(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += line + "\n";
+  return text + "\n";
+}
+
+/// One refresh drawn over the last from the top left. Lines are cut to the terminal's width
+/// and height: a line that wrapped or a screen that scrolled would leave the next redraw
+/// misplaced.
+std::string screen_text(const std::vector<std::string>& lines, bool keys) {
+  winsize size{};
+  const bool known = ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0;
+  const std::size_t columns = known ? size.ws_col : std::numeric_limits<std::size_t>::max();
+  // Room for the lines and the footer; at least the title and headings.
+  const std::size_t rows = known && size.ws_row > 2 ? size.ws_row - 2U : lines.size();
+  std::string text = "\x1b[H";
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i == rows && rows < lines.size()) {
+      text += fmt::format("... {} more lines: enlarge the terminal\x1b[K\n", lines.size() - i);
+      break;
+    }
+    text += lines[i].substr(0, columns) + "\x1b[K\n";
+  }
+  return text + (keys ? "q quits" : "Ctrl-C quits") + "\x1b[K\x1b[J";
 }
 
 }  // namespace
@@ -306,10 +336,7 @@ int WatchCommand::execute() {
     const double elapsed = std::chrono::duration<double>(now - previous_at).count();
     const auto lines =
         watch_lines(state.name, refresh == 0 ? nullptr : &previous, current, elapsed);
-    std::string text = terminal ? "\x1b[H" : "";
-    for (const auto& line : lines) text += line + (terminal ? "\x1b[K\n" : "\n");
-    text += terminal ? (keys ? "q quits\x1b[K\n\x1b[J" : "Ctrl-C quits\x1b[K\n\x1b[J") : "\n";
-    std::cout << text << std::flush;
+    std::cout << (terminal ? screen_text(lines, keys) : block_text(lines)) << std::flush;
     previous = std::move(current);
     previous_at = now;
     // Refreshes keep their cadence: the next is one interval after this one was due.

@@ -3,18 +3,20 @@ line"): a live RTT change that ping sees, refusals that change nothing, the watc
 watch noticing that the lab's engine went away."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import re
 import select
+import struct
 import sys
+import termios
 import time
 
 import pytest
 
-from conftest import REPO_ROOT, RTT_EPSILON_MS, base_env, longhaul_binary, others_are_up, \
-    wait_until
+from conftest import REPO_ROOT, RTT_EPSILON_MS, base_env, longhaul_binary, wait_until
 
 sys.path.insert(0, str(REPO_ROOT / "python"))
 from longhaul_client import ApiError, Lab  # noqa: E402
@@ -82,10 +84,13 @@ def test_set_one_direction_loss_and_json_answer(longhaul, longhaul_lab):
 def test_set_without_the_lab_name_takes_the_only_lab(longhaul, longhaul_lab):
     lab = longhaul_lab(LAB)
     result = longhaul.run("set", "east", "--rtt", "20ms")
-    if others_are_up():
-        # Another session's labs are up on this machine: the choice is not clear, and says so.
-        assert result.returncode != 0 and "several labs are up" in result.stderr, result.stderr
-        assert "longhaul set LAB LANE" in result.stderr, result.stderr
+    if "several labs are up" in result.stderr:
+        # Another session's lab is up on this machine (they come and go): the choice is not
+        # clear, and the message names the labs and how to name one.
+        assert result.returncode == 4, result.stderr
+        assert lab.name in result.stderr and "longhaul set LAB LANE" in result.stderr, \
+            result.stderr
+        assert lab.lane("east")["up"]["config"]["delay_s"] == pytest.approx(0.020)
         return
     assert result.returncode == 0, result.stdout + result.stderr
     assert lab.lane("east")["up"]["config"]["delay_s"] == pytest.approx(0.010)
@@ -185,6 +190,9 @@ def test_watch_says_when_the_engine_goes_away(longhaul, longhaul_lab):
         again.stderr
 
 
+TERMINAL_COLUMNS = 60
+
+
 def run_in_terminal(lab: Lab, keys: bytes) -> str:
     """`watch` on a pseudo-terminal, then `stty -a` on the same terminal; `keys` typed once the
     first refresh is on screen. Returns everything the terminal showed."""
@@ -192,6 +200,9 @@ def run_in_terminal(lab: Lab, keys: bytes) -> str:
               "echo watch-exit=$?; stty -a")
     pid, fd = pty.fork()
     if pid == 0:  # the child: a shell on the terminal
+        # Narrower than the table (rows, columns), before anything is drawn: lines must be cut,
+        # not wrapped.
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, TERMINAL_COLUMNS, 0, 0))
         os.execve("/bin/sh", ["sh", "-c", script], base_env())
     shown = b""
     deadline = time.monotonic() + 30
@@ -221,6 +232,10 @@ def test_watch_on_a_terminal_redraws_in_place_and_gives_the_terminal_back(longha
     shown = run_in_terminal(lab, keys)
     assert "\x1b[H" in shown and "east" in shown, shown  # redrawn from the top left
     assert "watch-exit=0" in shown, shown
+    screen = shown.split("watch-exit=0", 1)[0]
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen).replace("\r", "").split("\n")
+    assert any(line.startswith("east ") for line in lines), lines
+    assert max(len(line) for line in lines) <= TERMINAL_COLUMNS, lines
     # The terminal is back in the mode it was in: line editing and echo on.
     settings = shown.split("watch-exit=0", 1)[1]
     assert re.search(r"(^|\s)icanon(\s|$)", settings) and re.search(r"(^|\s)echo(\s|$)",
