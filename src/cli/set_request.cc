@@ -135,8 +135,8 @@ ApiRequest set_request(const std::string& lane, const SetInput& input) {
         "`longhaul set {} --rtt 200ms`",
         lane, live_flags_text(), lane));
   }
-  // Every flag is looked up in the schema and checked before anything is built, so the first
-  // problem on the command line is the one reported.
+  // Every flag is looked up in the schema and checked before anything is built: one problem
+  // anywhere refuses the whole request, as the API itself does.
   std::map<std::string, Given, std::less<>> given;
   for (const GivenFlag& flag : input.flags) {
     const auto name = link::find_param(flag.name);
