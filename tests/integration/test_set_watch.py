@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import sys
 import termios
@@ -16,7 +17,8 @@ import time
 
 import pytest
 
-from conftest import REPO_ROOT, RTT_EPSILON_MS, base_env, longhaul_binary, wait_until
+from conftest import LAB_STATE_DIR, REPO_ROOT, RTT_EPSILON_MS, base_env, longhaul_binary, \
+    wait_until
 
 sys.path.insert(0, str(REPO_ROOT / "python"))
 from longhaul_client import ApiError, Lab  # noqa: E402
@@ -240,3 +242,20 @@ def test_watch_on_a_terminal_redraws_in_place_and_gives_the_terminal_back(longha
     settings = shown.split("watch-exit=0", 1)[1]
     assert re.search(r"(^|\s)icanon(\s|$)", settings) and re.search(r"(^|\s)echo(\s|$)",
                                                                      settings), settings
+
+
+def test_watch_says_when_the_engine_crashed(longhaul, longhaul_lab):
+    lab = longhaul_lab(LAB)
+    watch = longhaul.start("watch", lab.name, "--interval", "100ms")
+    wait_until(lambda: "over the last" in watch.stdout(), timeout=15,
+               what="watch to print a block with rates")
+    engine = json.loads((LAB_STATE_DIR / f"{lab.name}.json").read_text())["pid"]
+    os.kill(engine, signal.SIGKILL)
+    assert watch.wait(timeout=15) == 4, watch.output()
+    assert re.search(rf"lab setwatch: its engine \(pid {engine}\) is gone .*"
+                     r"`longhaul down --stale` removes what it left", watch.stderr()), \
+        watch.output()
+    # `set` on the same lab says the same.
+    result = longhaul.run("set", lab.name, "east", "--rtt", "5ms")
+    assert result.returncode == 4 and f"its engine (pid {engine}) is gone" in result.stderr, \
+        result.stderr
