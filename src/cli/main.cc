@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "cli/api_commands.hh"
 #include "cli/bench_command.hh"
 #include "cli/capture_bridge_commands.hh"
 #include "cli/commands.hh"
@@ -61,6 +62,8 @@ int main(int argc, char** argv) {
   cli::ExecCommand exec(app, false);
   cli::ExecCommand shell(app, true);
   cli::DownCommand down(app);
+  cli::SetCommand set(app);
+  cli::WatchCommand watch(app);
   cli::CaptureCommand capture(app);
   cli::BridgeCommand bridge(app);
   cli::BenchCommand bench(app);
@@ -95,8 +98,12 @@ int main(int argc, char** argv) {
     for (std::string word; words >> word;) {
       if (word != "--") unknown += (unknown.empty() ? "" : " ") + word;
     }
+    // argv[1] is a known subcommand here (checked above) unless it is an option of the root.
+    const std::string command = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
     std::cerr << "longhaul: unknown option or argument: " << core::printable(unknown, 400)
-              << "\n  (put the command to run after --; see `longhaul run --help`)\n";
+              << (command == "run" || command.empty()
+                      ? "\n  (put the command to run after --; see `longhaul run --help`)\n"
+                      : "\n  (see `longhaul " + command + " --help`)\n");
     return lab::kExitUsage;
   } catch (const CLI::RequiredError& error) {
     // CLI11 says "--write is required" without our prefix and with the long name only.
@@ -136,8 +143,8 @@ int main(int argc, char** argv) {
       // Everything that reads or makes labs works in the user's own session (docs/rootless.md);
       // `bench client/server` and plain `tune` advice need no namespace at all.
       if (up.selected() || status.selected() || exec.selected() || shell.selected() ||
-          down.selected() || capture.selected() || sweep || completion.lists_names() ||
-          needs_namespaces(*app.get_subcommand("tune"))) {
+          down.selected() || set.selected() || watch.selected() || capture.selected() || sweep ||
+          completion.lists_names() || needs_namespaces(*app.get_subcommand("tune"))) {
         try {
           io::enter_rootless_session();
         } catch (const std::exception& error) {
@@ -152,6 +159,8 @@ int main(int argc, char** argv) {
     if (exec.selected()) return exec.execute();
     if (shell.selected()) return shell.execute();
     if (down.selected()) return down.execute();
+    if (set.selected()) return set.execute();
+    if (watch.selected()) return watch.execute();
     if (capture.selected()) return capture.execute();
     if (bridge.selected()) return bridge.execute();
     if (bench.selected()) return bench.execute();

@@ -456,7 +456,7 @@ LabState lab_up(const UpRequest& request) {
   return *find_lab(name);
 }
 
-LabState choose_lab(const std::string& name) {
+LabState choose_lab(const std::string& name, std::string_view how_to_name) {
   if (!name.empty()) {
     if (auto state = find_lab(name)) return *state;
     std::string up;
@@ -471,7 +471,8 @@ LabState choose_lab(const std::string& name) {
   if (labs.size() > 1) {
     std::string up;
     for (const auto& lab : labs) up += (up.empty() ? "" : ", ") + lab.name;
-    throw std::runtime_error(fmt::format("several labs are up ({}): name one with --lab NAME", up));
+    throw std::runtime_error(
+        fmt::format("several labs are up ({}): name one with {}", up, how_to_name));
   }
   return labs.front();
 }

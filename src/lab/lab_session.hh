@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/api_server.hh"
@@ -36,8 +37,9 @@ struct UpRequest {
 LabState lab_up(const UpRequest& request);
 
 /// The lab named `name`, or the only lab when `name` is empty. Throws std::runtime_error naming
-/// the labs that are up when the choice is not clear.
-LabState choose_lab(const std::string& name);
+/// the labs that are up when the choice is not clear; `how_to_name` ends that message with how
+/// the command takes a lab's name.
+LabState choose_lab(const std::string& name, std::string_view how_to_name = "--lab NAME");
 
 /// Stops the lab's engine (SIGTERM, then SIGKILL after `grace`) and removes everything.
 void lab_down(const LabState& state);

@@ -32,6 +32,8 @@ SUBSTITUTIONS = [
     (r"capture japan -w japan\.pcap$", "capture japan -w japan.pcap -t 1"),  # until Ctrl-C
     (r"capture japan -w japan\.pcap -c 200$", "capture japan -w japan.pcap -c 200 -t 1"),  # idle
     (r" -t 10$", " -t 1"),
+    # A live view until q or Ctrl-C: two refreshes show it works.
+    (r"(longhaul watch four-sites)$", r"\1 --count 2 --interval 200ms"),
 ]
 
 # Examples not run, by a substring of their text, with the reason.
@@ -46,7 +48,7 @@ EXEMPT = {
 
 # Examples that need a live lab (examples/four-sites.toml) or a server on this host.
 NEEDS_LAB = ("longhaul status", "longhaul exec", "longhaul capture", "longhaul down\n",
-             "up examples/four-sites.toml")
+             "up examples/four-sites.toml", "longhaul set ", "longhaul watch ")
 NEEDS_IPERF3_SERVER = ("iperf3 -c {remote}",)
 NEEDS_BENCH_SERVER = ("bench client {remote}", "bench rr {remote}", "bench churn {remote}")
 
