@@ -118,7 +118,16 @@ function newLane(name, a, b) {
 
 async function getJSON(path) {
   const response = await fetch(path, { cache: "no-store", credentials: "same-origin" });
-  const body = await response.json().catch(() => ({}));
+  const text = await response.text();
+  let body = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = {};
+  }
+  // A seed is a 64-bit number, which a JavaScript number would round: keep its digits.
+  const seed = /"seed"\s*:\s*(\d+)/.exec(text);
+  if (seed && body && typeof body === "object") body.seed_text = seed[1];
   if (!response.ok) {
     const error = new Error(body.error || `${path}: HTTP ${response.status}`);
     error.status = response.status;
@@ -186,7 +195,7 @@ function engineGone(error) {
   banner.dataset.kind = unauthorised ? "auth" : "gone";
   banner.textContent = unauthorised
     ? `The engine refuses this page without its token: open the address longhaul printed, /?token=…  (${error.message})`
-    : `The engine has gone: ${error && error.message ? error.message : "no answer"}. ` +
+    : `The engine has gone: /v1/ does not answer (${error && error.message ? error.message : "no answer"}). ` +
       `Retrying every ${RETRY_MS / 1000} s; the figures below are the last it sent.`;
   document.body.classList.add("gone");
   clearTimeout(state.retry);
@@ -249,7 +258,7 @@ function renderFacts() {
   facts.replaceChildren(
     el("span", { title: "engine time since the lanes came up" }, "t ", el("b", { id: "engine-time", text: fmtClock(state.t || e.engine_time_s || 0) })),
     el("span", {}, "lanes ", el("b", { text: String(state.order.length) })),
-    el("span", {}, "seed ", el("b", { text: String(e.seed) })),
+    el("span", {}, "seed ", el("b", { text: e.seed_text || String(e.seed) })),
     el("span", { class: "dim", text: `v${e.version}` })
   );
 }
@@ -291,7 +300,7 @@ function onSample(sample) {
         backlog: backlog(s),
         dropped: s.dropped || {},
         drops: dropped / (sample.interval_s || 1),
-        p99: s.release_lateness ? s.release_lateness.p99_s : NaN,
+        p99: intervalP99(s),
         degraded: s.fidelity && s.fidelity.verdict === "degraded",
       };
     }
@@ -329,11 +338,22 @@ function addMark(entry, t, text, kind) {
   entry.marks.sort((a, b) => a.t - b.t);
 }
 
-// Bytes waiting for the rate: what is inside the direction minus what its delay line holds at
-// the rate it delivers now (the counters count both as "inside").
+// The release lateness p99 of the sample's interval (the fidelity verdict's own evidence); NaN
+// when the direction released nothing in it.
+function intervalP99(s) {
+  const f = s && s.fidelity;
+  return f && f.frames_released > 0 && Number.isFinite(f.lateness_p99_ns) ? f.lateness_p99_ns / 1e9 : NaN;
+}
+
+// Bytes waiting for the rate, estimated: what is inside the direction (the counters count the
+// queue and the delay line together) minus what the delay line holds at the rate the direction
+// carries now. A queue only forms in front of a busy rate, so below half the rate what is left is
+// the delay line's burstiness (a TCP window arriving at once), not a queue.
 function backlog(s) {
-  if (!s || !s.queue) return 0;
-  const inFlight = ((s.out_bps || 0) / 8) * ((s.config && s.config.delay_s) || 0);
+  if (!s || !s.queue || !s.config || !s.config.rate_bps) return 0;
+  const carried = Math.max(s.out_bps || 0, s.in_bps || 0);
+  if (carried < 0.5 * s.config.rate_bps) return 0;
+  const inFlight = (carried / 8) * (s.config.delay_s || 0);
   return Math.max(0, s.queue.bytes - inFlight);
 }
 
@@ -427,6 +447,18 @@ function buildTopology() {
     place(site.name, "site", cx + W * 0.38 * Math.cos(a), cy + H * 0.38 * Math.sin(a));
   });
 
+  // Stretch the drawing to the panel, each axis on its own (three sites on an ellipse leave its
+  // lower half empty); an axis with no extent stays centred.
+  const margin = { x: 90, y: 40 };
+  const xs = [...topo.nodes.values()].map((n) => n.x);
+  const ys = [...topo.nodes.values()].map((n) => n.y);
+  const fit = (v, lo, hi, size, m) => (hi - lo < 1 ? size / 2 : m + ((v - lo) / (hi - lo)) * (size - 2 * m));
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  for (const n of topo.nodes.values()) {
+    n.x = fit(n.x, x0, x1, W, margin.x);
+    n.y = fit(n.y, y0, y1, H, margin.y);
+  }
+
   const laneLayer = svg("g", { class: "lanes" }, root);
   const labelLayer = svg("g", { class: "labels" }, root);
   const nodeLayer = svg("g", { class: "nodes" }, root);
@@ -499,7 +531,7 @@ function renderTopology() {
     t.qUp.setAttribute("width", (32 * queueFill(up)).toFixed(1));
     t.qDown.setAttribute("width", (32 * queueFill(down)).toFixed(1));
     const drops = dropsOf(up) + dropsOf(down);
-    t.dropText.textContent = drops ? `${fmtCount(drops)} drop` : "";
+    t.dropText.textContent = drops ? `${fmtCount(drops)} ${drops === 1 ? "drop" : "drops"}` : "";
   }
 }
 
@@ -558,7 +590,9 @@ function renderLaneRows() {
       dc.title = drops ? Object.entries(s.dropped).map(([k, v]) => `${k}: ${v}`).join(", ") : "no drops in the last interval";
       dc.classList.toggle("bad", drops > 0);
       const late = c[`${d}Late`];
-      late.textContent = s && s.release_lateness && s.release_lateness.count ? fmtSeconds(s.release_lateness.p99_s) : "–";
+      const p99 = intervalP99(s);
+      late.textContent = Number.isFinite(p99) ? fmtSeconds(p99) : "–";
+      late.title = s && s.release_lateness && s.release_lateness.count ? `last second; since the start: p99 ${fmtSeconds(s.release_lateness.p99_s)}, max ${fmtSeconds(s.release_lateness.max_s)}` : "";
     }
     const verdicts = DIRS.map((d) => lane.last[d] && lane.last[d].fidelity && lane.last[d].fidelity.verdict).filter(Boolean);
     const degraded = verdicts.includes("degraded");
@@ -598,7 +632,7 @@ const CHARTS = [
   },
   {
     key: "late",
-    title: "release lateness p99",
+    title: "release lateness p99 (each second)",
     fmt: fmtSeconds,
     series: [
       { name: "▲ up", cls: "up", get: (p) => p.up.p99 },
@@ -757,17 +791,22 @@ function renderFidelity(lane) {
     const delay = (lane.config[d] && lane.config[d].delay_s) || 0;
     const degraded = f.verdict === "degraded";
     const share = delay > 0 && late.count ? ` · p99 is ${+((100 * late.p99_s) / delay).toPrecision(2)}% of the ${fmtSeconds(delay)} delay` : "";
+    const th = f.thresholds || {};
+    const interval = f.frames_released > 0
+      ? `last second: p99 ${fmtSeconds(f.lateness_p99_ns / 1e9)} (limit ${fmtSeconds(th.late_p99_ns / 1e9)}) · p99.9 ${fmtSeconds(f.lateness_p999_ns / 1e9)} (limit ${fmtSeconds(th.late_p999_ns / 1e9)}) over ${fmtCount(f.frames_released)} frames`
+      : "last second: nothing released";
     const reasons = (f.reasons || []).map((r) => el("li", { text: r }));
     parts.push(
       el(
         "div",
         { class: `fid-dir ${degraded ? "bad" : ""}`, "data-direction": d },
         el("div", {}, el("b", { text: `${ARROW[d]} ${d}` }), " ", el("span", { class: `badge ${degraded ? "bad" : f.verdict ? "good" : ""}`, text: f.verdict || "–" })),
+        el("div", { class: "fid-nums" }, interval),
         el(
           "div",
           { class: "fid-nums" },
           late.count
-            ? `release lateness p50 ${fmtSeconds(late.p50_s)} · p99 ${fmtSeconds(late.p99_s)} · max ${fmtSeconds(late.max_s)} over ${fmtCount(late.count)} packets${share}`
+            ? `since the start: p50 ${fmtSeconds(late.p50_s)} · p99 ${fmtSeconds(late.p99_s)} · max ${fmtSeconds(late.max_s)} over ${fmtCount(late.count)} packets${share}`
             : "no packets released yet"
         ),
         f.explanation ? el("div", { class: "fid-why", text: f.explanation }) : null,
@@ -849,7 +888,10 @@ function drawChart(chart, lane) {
     }
     if (d) svg("path", { class: `series ${s.cls}`, d }, root);
     const last = history.length ? s.get(history[history.length - 1]) : NaN;
-    parts.push(el("span", { class: `key ${s.cls}` }, el("i"), `${s.name} `, el("b", { text: Number.isFinite(last) ? spec.fmt(last) : "–" })));
+    let text = Number.isFinite(last) ? spec.fmt(last) : "–";
+    // A queue is also a wait: how long its bytes take to leave at the rate.
+    if (spec.key === "queue" && last > 0) text += ` · ${fmtSeconds(sojourn(lane.last[s.cls]))}`;
+    parts.push(el("span", { class: `key ${s.cls}` }, el("i"), `${s.name} `, el("b", { text })));
   }
   if (!series.length) parts.push(el("span", { class: "dim", text: "none" }));
   legend.replaceChildren(...parts);
