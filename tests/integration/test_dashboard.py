@@ -238,43 +238,48 @@ def test_a_token_guards_the_api_and_opens_the_page(longhaul_lab, browser, tmp_pa
 # -------------------------------------------------------------------------------------------
 # docs/dashboard.png: the four-site lab under load, with this file's browser setup.
 
-def docs_screenshot(output: Path) -> None:
+def docs_screenshot(output: Path, seconds: int = 40) -> None:
+    """The four-site lab with TCP from three sites to New York; England's rate lowered to
+    20 Mbit/s with a 150 kB queue through the API while the page watches it, so its queue builds
+    and TCP's losses show as drops."""
     port = free_port()
     env = base_env()
     os.environ.update(env)
     lab = Lab.up(REPO_ROOT / "examples" / "four-sites.toml", "--web", f"127.0.0.1:{port}")
     loads = []
     driver = None
+    exec_prefix = [str(longhaul_binary()), "exec", "--lab", lab.name]
     try:
-        # TCP from three sites to New York at limited rates, and a ping to Japan.
         server_ports = {"california": 5301, "england": 5302, "japan": 5303}
-        for site, server_port in server_ports.items():
+        for server_port in server_ports.values():
             loads.append(subprocess.Popen(
-                [str(longhaul_binary()), "exec", "--lab", lab.name, "new-york", "--",
-                 "iperf3", "-s", "-1", "-p", str(server_port)],
+                [*exec_prefix, "new-york", "--", "iperf3", "-s", "-1", "-p", str(server_port)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-        for site, server_port in server_ports.items():
+        for server_port in server_ports.values():
             wait_until(lambda p=server_port: lab.exec(
                 "new-york", "ss", "-Hltn", f"sport = :{p}").stdout.strip(), timeout=10,
                 what="iperf3 to listen")
-        rates = {"california": "40M", "england": "25M", "japan": "8M"}
-        for site, server_port in server_ports.items():
-            loads.append(subprocess.Popen(
-                [str(longhaul_binary()), "exec", "--lab", lab.name, site, "--", "iperf3", "-c",
-                 "new-york", "-p", str(server_port), "-t", "40", "-b", rates[site]],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
-        driver = start_browser(1440, 1180)
+        driver = start_browser(1440, 1400)
         driver.get(f"http://127.0.0.1:{port}/")
         page_wait(driver, lambda d: samples(d) >= 1, "a first sample")
-        driver.find_element("css selector", '#lanes tbody tr[data-lane="japan"]').click()
+        driver.find_element("css selector", '#lanes tbody tr[data-lane="england"]').click()
+        lab.set("england", rate="20mbit", queue="150kB")
         lab.set("japan", rtt="300ms")
-        page_wait(driver, lambda d: samples(d) >= 30, "30 s of samples", timeout=60)
+        # California and Japan at a set rate, England as fast as TCP goes (its 20 Mbit/s).
+        for site, rate in (("california", "40M"), ("england", None), ("japan", "8M")):
+            limit = ["-b", rate] if rate else []
+            loads.append(subprocess.Popen(
+                [*exec_prefix, site, "--", "iperf3", "-c", "new-york", "-p",
+                 str(server_ports[site]), "-t", str(seconds + 10), *limit],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        page_wait(driver, lambda d: samples(d) >= seconds, f"{seconds} s of samples",
+                  timeout=seconds + 30)
         driver.save_screenshot(str(output))
     finally:
         if driver is not None:
             driver.quit()
         for process in loads:
-            process.wait(timeout=60)
+            process.wait(timeout=120)
         lab.down()
 
 
