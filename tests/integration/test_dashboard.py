@@ -2,7 +2,8 @@
 Selenium (Debian's chromium, chromium-driver and python3-selenium), against a running lab served
 with `longhaul up --web 127.0.0.1:PORT`. The page names every lane, its figures move while real
 traffic flows, a change typed in its form is what the API and a ping in the lab then see, a bad
-value shows the API's own message and changes nothing, and it says so when the engine has gone.
+value shows the API's own message and changes nothing, it says so when the engine has gone, and
+it picks up the next lab served on the same port.
 With --token-file, the API refuses a request without the token and the page opens through
 /?token=.
 
@@ -17,6 +18,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import urllib.error
@@ -185,8 +187,11 @@ def test_the_dashboard_shows_and_steers_a_lab(longhaul_lab, browser, tmp_path):
     config = lab.lane("east")
     assert config["up"]["config"]["delay_s"] == pytest.approx(0.005)
     assert config["down"]["config"]["delay_s"] == pytest.approx(0.005)
+    # Never early, and the path's own figure is the new one (20 ms before); a busy 2-core
+    # machine may hold one echo back a few milliseconds, so the median, not every echo.
     rtts = ping_rtts(lab, "hq", "east", 5)
-    assert all(10.0 - RTT_EPSILON_MS <= rtt <= 11.0 for rtt in rtts), rtts
+    assert all(rtt >= 10.0 - RTT_EPSILON_MS for rtt in rtts), rtts
+    assert statistics.median(rtts) <= 11.0, rtts
     # The change is marked on the charts' time axis.
     page_wait(browser, lambda d: d.find_elements("css selector", ".chart .mark"),
               "the change marked on the charts")
@@ -211,6 +216,12 @@ def test_the_dashboard_shows_and_steers_a_lab(longhaul_lab, browser, tmp_path):
     page_wait(browser, lambda d: "engine has gone" in banner_text(d), "the engine-gone banner")
     assert browser.find_element("id", "conn").get_attribute("data-state") == "gone"
     browser.save_screenshot(str(tmp_path / "dashboard-gone.png"))
+
+    # It keeps trying: another lab on the same port is picked up, drawn anew.
+    longhaul_lab(dict(TWO_SITES, name="dash-again"), "--web", f"127.0.0.1:{port}")
+    page_wait(browser, lambda d: shows_the_lab(d, ["wire"], ["left", "right"])
+              and not banner_text(d), "the new lab, and no banner")
+    assert browser.find_element("id", "conn").get_attribute("data-state") == "live"
 
 
 def test_a_token_guards_the_api_and_opens_the_page(longhaul_lab, browser, tmp_path):
