@@ -211,6 +211,15 @@ def test_the_dashboard_shows_and_steers_a_lab(longhaul_lab, browser, tmp_path):
     assert browser.find_element("css selector", '[data-now="rate-up"]').text == "100 Mbit/s"
     browser.save_screenshot(str(tmp_path / "dashboard.png"))
 
+    # The outage button: the engine takes it (the lane's outage_until moves ahead).
+    field = browser.find_element("id", "outage-for")
+    field.clear()
+    field.send_keys("1s")
+    browser.find_element("id", "outage-go").click()
+    page_wait(browser, lambda d: d.find_element("id", "outage-message").get_attribute(
+        "data-kind") == "ok", "the outage accepted")
+    assert lab.lane("east")["up"]["config"]["outage_until_s"] > 0
+
     # The engine goes: the page says so.
     lab.down()
     page_wait(browser, lambda d: "engine has gone" in banner_text(d), "the engine-gone banner")
