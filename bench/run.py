@@ -24,7 +24,9 @@ Baselines and figures:
      concurrent iperf3 streams vs. N concurrent direct veth pairs;
   8. fidelity: the verdict longhaul gave each run above, and the fidelity
      ceiling of the 80 ms and 346 ms paths (the first rate whose run is judged
-     degraded) beside their throughput ceiling.
+     degraded) beside their throughput ceiling;
+  9. the web dashboard: its page's bytes, its event stream's bytes a second,
+     and the lab engine's CPU with one page open (headless Chromium) vs none.
 
 bench/soak.py (`make bench-soak`) imports the helpers below for its long run.
 """
@@ -32,6 +34,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -288,6 +291,90 @@ def through_lab(lanes):
             return gbps, cpu_list
         finally:
             sh(LONGHAUL, "down", name, check=False, timeout=120)
+
+
+DASH_LAB = "lhbdash"
+
+
+def engine_cpu_seconds(pid):
+    """User + system time of a process and all its threads so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dashboard_cost():
+    """The web dashboard's weight and cost on a four-site lab with no traffic: the page's bytes,
+    the event stream's bytes a second, and the engine's CPU over BENCH_SECONDS with no page open,
+    then with one (headless Chromium, when installed). (rows, results)"""
+    import urllib.request
+    if sh(LONGHAUL, "status", DASH_LAB, "--json", check=False).returncode == 0:
+        raise RuntimeError(f"lab {DASH_LAB} is already up (an earlier bench run?): "
+                           f"take it down with `longhaul down {DASH_LAB}`")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    topology = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples",
+                            "four-sites.toml")
+    rows, results = [], {}
+    try:
+        up = sh(LONGHAUL, "up", topology, "--name", DASH_LAB, "--web", f"127.0.0.1:{port}", "-q",
+                check=False, timeout=120)
+        if up.returncode != 0:
+            raise RuntimeError(f"longhaul up failed ({up.returncode}): {up.stderr}")
+        with open(f"/run/longhaul/labs/{DASH_LAB}.json") as f:
+            pid = json.load(f)["pid"]
+        page = sum(len(urllib.request.urlopen(base + path, timeout=10).read())
+                   for path in ("/", "/ui/dashboard.js", "/ui/dashboard.css"))
+        rows.append(("dashboard page (HTML, CSS, JS, uncompressed)", f"{page / 1e3:.0f} kB",
+                     computed("loaded once"), None))
+        # The event stream as a page reads it, one sample a second.
+        streamed = 0
+        with urllib.request.urlopen(base + "/v1/events?interval=1s", timeout=10) as stream:
+            end = time.monotonic() + SECONDS
+            while time.monotonic() < end:
+                streamed += len(stream.read1(65536))
+        rows.append(("dashboard event stream, 4 lanes", f"{streamed / SECONDS / 1e3:.1f} kB/s",
+                     computed("one sample a second"), None))
+
+        def cpu_share():
+            start, t0 = engine_cpu_seconds(pid), time.monotonic()
+            end = t0 + SECONDS
+            while time.monotonic() < end:
+                time.sleep(0.1)  # the measurement's length, not a synchronisation
+            return (engine_cpu_seconds(pid) - start) / (time.monotonic() - t0)
+
+        idle = cpu_share()
+        results = {"page_bytes": page, "stream_bytes_per_s": streamed / SECONDS,
+                   "engine_cpu_no_page": idle}
+        chromium = shutil.which("chromium")
+        if chromium is None:
+            rows.append(("engine CPU, idle four-site lab, one dashboard open",
+                         "chromium not installed", measured_now(f"no page {idle:.1%}"), None))
+            return rows, results
+        with tempfile.TemporaryDirectory(prefix="lhbench-chromium-") as profile:
+            browser = subprocess.Popen(
+                [chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", base + "/"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                # The page is open once it holds its event stream (an established connection
+                # besides none of ours).
+                end = time.monotonic() + 30
+                while not sh("ss", "-Htn", "state", "established", f"sport = :{port}",
+                             check=False).stdout.strip():
+                    if time.monotonic() > end:
+                        raise RuntimeError("headless chromium did not open the dashboard")
+                    time.sleep(0.05)  # polling a condition with a deadline
+                open_page = cpu_share()
+            finally:
+                browser.terminate()
+                browser.wait(timeout=30)
+        results["engine_cpu_one_page"] = open_page
+        rows.append(("engine CPU, idle four-site lab, one dashboard open", f"{open_page:.1%}",
+                     measured_now(f"no page {idle:.1%}"), None))
+        return rows, results
+    finally:
+        sh(LONGHAUL, "down", DASH_LAB, check=False, timeout=120)
 
 
 def through_longhaul(flags, inner, json_path, rss_samples=None, seconds=None, rss_times=None):
@@ -653,6 +740,9 @@ def main():
     ceiling_rows, results["fidelity_ceiling"] = fidelity_ceiling_rows(
         {"80ms": f"{long_gbps:.2f} Gbit/s", "346ms": f"{japan_gbps:.2f} Gbit/s at {japan_rate}"})
     rows += ceiling_rows
+
+    dashboard_rows, results["dashboard"] = dashboard_cost()
+    rows += dashboard_rows
 
     print(f"\nlonghaul bench on {os.cpu_count()} cores, kernel {os.uname().release}, {SECONDS} s runs")
     print(f"{'figure':<62} {'measured':>16}  {'baseline':<40} {'ratio':>6}")

@@ -27,6 +27,8 @@ PACKAGES=(
   zsh                   # tests drive the generated zsh completion (bash is always there)
   dpkg-dev              # `make deb`: CPack's Depends come from dpkg-shlibdeps
   lintian               # tests check the package `make deb` builds against Debian policy
+  # the dashboard's browser test (tests/integration/test_dashboard.py): headless Chromium
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -13,11 +13,13 @@ namespace longhaul::lab {
 
 namespace {
 nlohmann::json identity(const ControlHostRequest& request) {
-  return {{"kind", request.kind},
-          {"name", request.name},
-          {"seed", request.seed},
-          {"started_unix", static_cast<std::int64_t>(std::time(nullptr))},
-          {"version", LONGHAUL_VERSION}};
+  nlohmann::json value = {{"kind", request.kind},
+                          {"name", request.name},
+                          {"seed", request.seed},
+                          {"started_unix", static_cast<std::int64_t>(std::time(nullptr))},
+                          {"version", LONGHAUL_VERSION}};
+  if (!request.topology.is_null()) value["topology"] = request.topology;
+  return value;
 }
 control::ServerEndpoint unix_endpoint(const ControlHostRequest& request) {
   control::ServerEndpoint endpoint;

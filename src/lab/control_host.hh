@@ -26,6 +26,10 @@ struct ControlHostRequest {
   std::uint64_t assumed_rate_bps = 0;  ///< buffer sizing when a direction has no rate
   std::string socket_path;
   std::vector<control::ServerEndpoint> tcp;  ///< --listen and --web
+  /// What the lanes join, for the dashboard's drawing: {"sites": [NAME...], "switches":
+  /// [NAME...], "lanes": [{"name", "a", "b"}...]} (up is a -> b); null when the engine has no
+  /// topology (run, bridge). Shown in GET /v1/ and the event stream's hello.
+  nlohmann::json topology;
 };
 
 class ControlHost {

@@ -350,9 +350,18 @@ void write_atomically(const std::string& path, const std::string& text) {
     api.kind = "lab";
     api.name = state.name;
     api.seed = lab.seed;
+    // Which site or switch each lane joins: the API's clients (the dashboard) draw the lab
+    // from it, as the lane names alone do not say.
+    api.topology = {{"sites", nlohmann::json::array()},
+                    {"switches", nlohmann::json::array()},
+                    {"lanes", nlohmann::json::array()}};
+    for (const auto& site : lab.topology.sites) api.topology["sites"].push_back(site.name);
+    for (const auto& hub : lab.topology.switches) api.topology["switches"].push_back(hub.name);
     for (std::size_t l = 0; l < lanes.size(); ++l) {
-      api.lane_names.push_back(lab.topology.lanes[l].name);
+      const core::TopologyLane& lane = lab.topology.lanes[l];
+      api.lane_names.push_back(lane.name);
       api.lanes.push_back(lanes[l].get());
+      api.topology["lanes"].push_back({{"name", lane.name}, {"a", lane.a}, {"b", lane.b}});
     }
     api.clock = &clock;
     api.origin = origin;

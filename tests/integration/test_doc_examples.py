@@ -44,6 +44,8 @@ EXEMPT = {
     "longhaul bench server                       # on host A": "runs until stopped (host A)",
     "--netns lh-r1-cmd": "needs a live run r1 (test_tune.py applies and reverts in a run)",
     "--lab four-sites --site japan": "applies host settings in a lab site (test_tune.py)",
+    "--token-file ~/.longhaul-token": "listens on every address, and tests listen on loopback "
+                                      "only (test_dashboard.py tests the token on 127.0.0.1)",
 }
 
 # Examples that need a live lab (examples/four-sites.toml) or a server on this host.

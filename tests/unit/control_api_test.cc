@@ -52,6 +52,20 @@ TEST_F(Api, DescribesTheEngineAndItsLanes) {
   for (const char* key : {"rtt", "delay", "rate", "loss", "queue"}) EXPECT_TRUE(api_live.at(key));
 }
 
+TEST_F(Api, TheEngineNamesWhatEachLaneJoins) {
+  // A lab engine's identity carries its topology (lab_session.cc); /v1/ shows it whole, so a
+  // client (the dashboard) can draw which sites and switches each lane joins.
+  target.topology = {{"sites", {"new-york", "japan"}},
+                     {"switches", {"hub"}},
+                     {"lanes",
+                      {{{"name", "california"}, {"a", "new-york"}, {"b", "hub"}},
+                       {{"name", "japan"}, {"a", "japan"}, {"b", "hub"}}}}};
+  const json value = json::parse(call("GET", "/v1/").body);
+  EXPECT_EQ(value.at("topology"), target.topology);
+  EXPECT_EQ(value.at("topology").at("lanes").at(1).at("a"), "japan");
+  EXPECT_EQ(value.at("lanes"), json::array({"california", "japan"}));
+}
+
 TEST_F(Api, RttIsSplitHalfEachWayAndAppliesAfterTheLead) {
   const auto response = call("PATCH", "/v1/lanes/japan", R"({"rtt": "346ms"})");
   ASSERT_EQ(response.status, 200) << response.body;

@@ -21,7 +21,11 @@ class FakeControlTarget final : public control::ControlTarget {
       for (auto& direction : lane) direction.delay = 16ms;
     states[0][0].random_loss = states[0][1].random_loss = true;
   }
-  json identity() const override { return {{"kind", "lab"}, {"name", "four\"sites"}}; }
+  json identity() const override {
+    json value = {{"kind", "lab"}, {"name", "four\"sites"}};
+    if (!topology.is_null()) value["topology"] = topology;
+    return value;
+  }
   const std::vector<std::string>& lane_names() const override { return names; }
   control::DirectionState state(std::size_t lane, int direction) const override {
     return states[lane][static_cast<std::size_t>(direction)];
@@ -60,6 +64,7 @@ class FakeControlTarget final : public control::ControlTarget {
   bool full = false;
   std::vector<control::PlannedChange> posted;
   std::size_t degraded = 99;
+  json topology;  ///< in the identity when set, as a lab engine's
   mutable int cursor_moves = 0;
 };
 
