@@ -371,6 +371,15 @@ HttpResponse ControlApi::route(const HttpRequest& request) {
                             "\"changes\" must be a non-empty list of lane changes, e.g. "
                             "{\"changes\": [{\"lane\": \"japan\", \"rtt\": \"400ms\"}]}");
     }
+    for (const auto& change : *changes) {
+      // The outage keys are the outage endpoint's, checked there; here they would go unchecked.
+      if (change.is_object() &&
+          (change.contains("outage") || change.contains("outage_direction"))) {
+        return error_response(400,
+                              "an outage is not a lane change: POST /v1/lanes/{lane}/outage with "
+                              "{\"for\": \"2s\"}");
+      }
+    }
     const auto at = body.value.find("at");
     return apply(*changes, at == body.value.end() ? nullptr : &*at);
   }

@@ -3,6 +3,8 @@
 // two snapshots of GET /v1/lanes.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
@@ -175,6 +177,12 @@ class OneLane final : public control::ControlTarget {
   }
   std::vector<std::string> link_keys() const override { return link::param_names(); }
   json params() const override { return json::object(); }
+  std::unique_ptr<control::FidelityCursor> fidelity_cursor() const override {
+    return std::make_unique<control::FidelityCursor>();
+  }
+  json fidelity(std::size_t, int, control::FidelityCursor*) const override {
+    return {{"verdict", "ok"}};
+  }
 
   std::vector<control::PlannedChange> posted;
 

@@ -208,3 +208,21 @@ TEST_F(Api, MetricsAreWellFormedPrometheusText) {
 
 }  // namespace
 }  // namespace longhaul::control
+
+namespace longhaul::control {
+namespace {
+TEST(ApiChanges, RefuseOutageKeysWhichOnlyTheOutageEndpointChecks) {
+  test_support::FakeControlTarget target;
+  ControlApi api{target};
+  for (const char* body : {R"({"changes": [{"lane": "japan", "outage": "bogus"}]})",
+                           R"({"changes": [{"lane": "japan", "outage": 5}]})",
+                           R"({"changes": [{"lane": "japan", "rate": "1mbit",
+                                            "outage_direction": "sideways"}]})"}) {
+    const auto response = api.handle({"POST", "/v1/changes", body});
+    EXPECT_EQ(response.status, 400) << body;
+    EXPECT_NE(response.body.find("/outage"), std::string::npos) << response.body;
+  }
+  EXPECT_TRUE(target.posted.empty());
+}
+}  // namespace
+}  // namespace longhaul::control
