@@ -24,6 +24,7 @@
 #include "io/packet_socket.hh"
 #include "io/process.hh"
 #include "io/sysctl.hh"
+#include "io/text_file.hh"
 #include "lab/command_placeholders.hh"
 #include "lab/control_host.hh"
 #include "lab/direction_setup.hh"
@@ -44,15 +45,14 @@ constexpr const char* kNearPort = "near";  // emulator side of the command's vet
 constexpr const char* kFarPort = "far";    // emulator side of the host's veth
 
 /// Rewrites the run's live fidelity file (measure/link_fidelity.hh) whole, so a reader never
-/// sees half of it. Best effort: the run goes on without it.
+/// sees half of it (and a run killed mid-write leaves a PATH.PID.tmp that `down --stale`
+/// removes). Best effort: the run goes on without it.
 void write_live_fidelity(const std::string& path, const engine::Lane& lane) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << live_fidelity_file(lane).dump() << '\n';
-    if (!out) return;
+  try {
+    io::write_file_atomically(path, live_fidelity_file(lane).dump() + "\n");
+  } catch (const std::exception&) {
+    // A full /run must not stop the run.
   }
-  ::rename(temporary.c_str(), path.c_str());
 }
 
 /// Removes the run's resources when it goes out of scope, however the scope ends.
