@@ -12,7 +12,8 @@
     # the lab is down here, whatever happened inside
 
 `Lab.up` runs `longhaul up` (the binary on PATH, or $LONGHAUL_BIN), `Lab.attach(NAME)` talks to a
-lab that is already up. Errors from the API raise ApiError with its HTTP status and the
+lab that is already up; `Engine.of_run("r1")` and `Engine.of_bridge("wan")` reach the API of a
+`longhaul run` and of a `longhaul bridge --name wan` (every request method is Engine's). Errors from the API raise ApiError with its HTTP status and the
 engine's message. See docs/api.md.
 """
 from __future__ import annotations
@@ -81,65 +82,24 @@ def topology_text(lab: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Lab:
-    """A running lab: its API on /run/longhaul/labs/NAME.sock, and its sites through `exec`."""
+class Engine:
+    """Any engine's control API: a lab's, a run's (`Engine.of_run("r1")`, lane "link") or a
+    bridge's (`Engine.of_bridge("wan")`, lanes "0", "1", ... or the topology's names)."""
 
-    def __init__(self, name: str, owned: bool = False, timeout: float = 10.0):
-        self.name = name
-        self.owned = owned
+    def __init__(self, socket_path: str, timeout: float = 10.0):
+        self.socket_path = socket_path
         self.timeout = timeout
-        self.socket_path = str(STATE_DIRS[0] / f"{name}.sock")
-
-    # -- lifetime ----------------------------------------------------------------------------
 
     @classmethod
-    def up(cls, topology: Union[str, os.PathLike, dict], *args: str,
-           timeout: float = 120.0) -> "Lab":
-        """`longhaul up` on a file, or on a dict written to a temporary file; returns the lab,
-        which `down()` (or leaving the `with` block) takes down."""
-        if isinstance(topology, dict):
-            with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as file:
-                file.write(topology_text(topology))
-            path = file.name
-        else:
-            path = os.fspath(topology)
-        try:
-            result = subprocess.run([_binary(), "up", path, *args], capture_output=True,
-                                    text=True, timeout=timeout)
-        finally:
-            if isinstance(topology, dict):
-                os.unlink(path)
-        if result.returncode != 0:
-            raise RuntimeError(f"longhaul up failed ({result.returncode}): {result.stderr}")
-        found = re.search(r"^lab (\S+) from", result.stdout, re.M)
-        if not found:
-            raise RuntimeError(f"longhaul up did not name its lab: {result.stdout}")
-        return cls(found.group(1), owned=True)
+    def of_run(cls, run: str, timeout: float = 10.0) -> "Engine":
+        """The engine of `longhaul run` number `run` ("r1"); inside the run's command,
+        $LONGHAUL_API names the socket."""
+        return cls(f"/run/longhaul/runs/{run}.sock", timeout)
 
     @classmethod
-    def attach(cls, name: str) -> "Lab":
-        """A lab that is already up (not taken down by this object)."""
-        return cls(name, owned=False)
-
-    def down(self) -> None:
-        subprocess.run([_binary(), "down", self.name], capture_output=True, text=True,
-                       timeout=60, check=True)
-        self.owned = False
-
-    def __enter__(self) -> "Lab":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.owned:
-            self.down()
-
-    # -- sites -------------------------------------------------------------------------------
-
-    def exec(self, site: str, *command: str, timeout: float = 60.0,
-             check: bool = False) -> subprocess.CompletedProcess:
-        """Runs `command` in `site` (`longhaul exec`), returning its output."""
-        return subprocess.run([_binary(), "exec", "--lab", self.name, site, "--", *command],
-                              capture_output=True, text=True, timeout=timeout, check=check)
+    def of_bridge(cls, name: str = "bridge", timeout: float = 10.0) -> "Engine":
+        """The engine of `longhaul bridge --name NAME`."""
+        return cls(f"/run/longhaul/bridges/{name}.sock", timeout)
 
     # -- the API -----------------------------------------------------------------------------
 
@@ -231,3 +191,63 @@ class Lab:
                     name, data = None, None
         finally:
             connection.close()
+
+
+class Lab(Engine):
+    """A running lab: its API on /run/longhaul/labs/NAME.sock, and its sites through `exec`."""
+
+    def __init__(self, name: str, owned: bool = False, timeout: float = 10.0):
+        super().__init__(str(STATE_DIRS[0] / f"{name}.sock"), timeout)
+        self.name = name
+        self.owned = owned
+
+    # -- lifetime ----------------------------------------------------------------------------
+
+    @classmethod
+    def up(cls, topology: Union[str, os.PathLike, dict], *args: str,
+           timeout: float = 120.0) -> "Lab":
+        """`longhaul up` on a file, or on a dict written to a temporary file; returns the lab,
+        which `down()` (or leaving the `with` block) takes down."""
+        if isinstance(topology, dict):
+            with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as file:
+                file.write(topology_text(topology))
+            path = file.name
+        else:
+            path = os.fspath(topology)
+        try:
+            result = subprocess.run([_binary(), "up", path, *args], capture_output=True,
+                                    text=True, timeout=timeout)
+        finally:
+            if isinstance(topology, dict):
+                os.unlink(path)
+        if result.returncode != 0:
+            raise RuntimeError(f"longhaul up failed ({result.returncode}): {result.stderr}")
+        found = re.search(r"^lab (\S+) from", result.stdout, re.M)
+        if not found:
+            raise RuntimeError(f"longhaul up did not name its lab: {result.stdout}")
+        return cls(found.group(1), owned=True)
+
+    @classmethod
+    def attach(cls, name: str) -> "Lab":
+        """A lab that is already up (not taken down by this object)."""
+        return cls(name, owned=False)
+
+    def down(self) -> None:
+        subprocess.run([_binary(), "down", self.name], capture_output=True, text=True,
+                       timeout=60, check=True)
+        self.owned = False
+
+    def __enter__(self) -> "Lab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.owned:
+            self.down()
+
+    # -- sites -------------------------------------------------------------------------------
+
+    def exec(self, site: str, *command: str, timeout: float = 60.0,
+             check: bool = False) -> subprocess.CompletedProcess:
+        """Runs `command` in `site` (`longhaul exec`), returning its output."""
+        return subprocess.run([_binary(), "exec", "--lab", self.name, site, "--", *command],
+                              capture_output=True, text=True, timeout=timeout, check=check)

@@ -19,6 +19,7 @@
 #include "control/control_api.hh"
 #include "core/units.hh"
 #include "lab/control_host.hh"
+#include "lab/engine_directory.hh"
 #include "lab/lab_session.hh"
 #include "lab/lab_state.hh"
 #include "link/schema.hh"
@@ -41,24 +42,32 @@ std::string lane_words(std::string_view help) {
   return text;
 }
 
-/// Why the engine of `state` did not answer, as one sentence for the user.
-std::string unreachable_message(const lab::LabState& state, const control::ApiUnreachable& error) {
+/// Why `engine` did not answer, as one sentence for the user.
+std::string unreachable_message(const lab::EngineRef& engine,
+                                const control::ApiUnreachable& error) {
   // An engine being taken down closes its socket first and exits once it has removed the lab:
   // give it a moment (bounded) so "gone" is told apart from "alive but not answering".
   const auto deadline = Clock::now() + std::chrono::seconds(3);
-  while (lab::lab_is_alive(state) && Clock::now() < deadline) {
+  while (engine.pid != 0 && lab::engine_is_alive(engine) && Clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // another process's exit
   }
-  if (lab::lab_is_alive(state)) {
-    return fmt::format("lab {}: its engine (pid {}) runs but does not answer: {}", state.name,
-                       state.pid, error.what());
+  if (engine.kind == "bridge") {
+    return fmt::format("bridge {}: nothing answers on {} (the bridge stopped?): {}", engine.name,
+                       engine.socket, error.what());
   }
-  if (!lab::find_lab(state.name)) {
-    return fmt::format("lab {}: its engine is gone (the lab was taken down)", state.name);
+  if (lab::engine_is_alive(engine)) {
+    return fmt::format("{}: its engine (pid {}) runs but does not answer: {}", engine.label(),
+                       engine.pid, error.what());
+  }
+  if (engine.kind == "lab" && !lab::find_lab(engine.name)) {
+    return fmt::format("lab {}: its engine is gone (the lab was taken down)", engine.name);
+  }
+  if (engine.kind == "run") {
+    return fmt::format("run {}: its engine is gone (the run ended): {}", engine.name, error.what());
   }
   return fmt::format(
       "lab {}: its engine (pid {}) is gone ({}); `longhaul down --stale` removes what it left",
-      state.name, state.pid, error.what());
+      engine.name, engine.pid, error.what());
 }
 
 /// The request's answer as JSON; a body that is not (another program on the socket) is an
@@ -74,8 +83,8 @@ nlohmann::json answer_json(const control::ApiAnswer& answer, const std::string& 
 
 /// The server refused: its message as it wrote it, exit 2 for a request it judged wrong (4xx)
 /// and 4 for anything else (its own failure).
-[[noreturn]] void refused(const lab::LabState& state, const control::ApiAnswer& answer) {
-  const std::string message = fmt::format("lab {} refused (HTTP {}): {}", state.name, answer.status,
+[[noreturn]] void refused(const lab::EngineRef& engine, const control::ApiAnswer& answer) {
+  const std::string message = fmt::format("{} refused (HTTP {}): {}", engine.label(), answer.status,
                                           answer.error_message());
   if (answer.status >= 400 && answer.status < 500) throw UsageError(message);
   throw std::runtime_error(message);
@@ -194,10 +203,14 @@ SetCommand::SetCommand(CLI::App& app) {
       "Examples:\n"
       "  longhaul set four-sites japan --rtt 300ms --rate-up 500mbit\n"
       "  longhaul set japan --down --rate 20mbit --at +5s\n"
-      "  longhaul set japan --outage 2s");
+      "  longhaul set japan --outage 2s\n"
+      "  longhaul set r1 link --rtt 80ms          (a `longhaul run`: lane \"link\")\n"
+      "  longhaul set wan 0 --loss 1%             (a `longhaul bridge --name wan`: lanes by "
+      "number)");
   // Two optional positionals rather than CLI11's "at least one": with one name given it is
   // the lane (execute() shifts it), and completion offers labs, then lanes.
-  command_->add_option("lab", lab_, "The lab (default: the only lab that is up)");
+  command_->add_option("lab", lab_,
+                       "The lab, run (rN) or bridge (default: the only lab that is up)");
   command_->add_option("lane", lane_, "The lane to change (its name in `longhaul status`)");
   for (const link::Param& param : link::link_params()) {
     // `set` has its own --at (when) and --outage (one now); the schema's are `run`'s.
@@ -264,20 +277,22 @@ int SetCommand::execute() {
   input.outage = outage_;
   // Checked whole before the lab is even looked up: a refused flag never reaches the engine.
   const ApiRequest request = set_request(lane, input);
-  const lab::LabState state = lab::choose_lab(lab_name, "its name first: longhaul set LAB LANE");
-  control::ApiClient client(lab::control_socket_for(state.state_path()));
+  const lab::EngineRef engine =
+      lab::choose_engine(lab_name, "its name first: longhaul set LAB LANE");
+  control::ApiClient client(engine.socket);
   control::ApiAnswer answer;
   try {
     answer = client.request(request.method, request.path, request.body.dump());
   } catch (const control::ApiUnreachable& error) {
-    throw std::runtime_error(unreachable_message(state, error));
+    throw std::runtime_error(unreachable_message(engine, error));
   }
-  if (!answer.ok()) refused(state, answer);
+  if (!answer.ok()) refused(engine, answer);
   if (json_) {
     std::cout << answer.body << (answer.body.ends_with("\n") ? "" : "\n");
     return 0;
   }
-  std::cout << set_answer_line(state.name, lane, request, answer_json(answer, client.socket_path()))
+  std::cout << set_answer_line(engine.name, lane, request,
+                               answer_json(answer, client.socket_path()))
             << "\n";
   return 0;
 }
@@ -292,7 +307,8 @@ WatchCommand::WatchCommand(CLI::App& app) {
       "terminal it redraws in place and q quits; otherwise it prints one block per interval.\n"
       "Exits 4 when the lab's engine goes away.\n\n"
       "Example: longhaul watch four-sites --interval 2s");
-  command_->add_option("lab", lab_, "The lab (default: the only lab that is up)");
+  command_->add_option("lab", lab_,
+                       "The lab, run (rN) or bridge (default: the only lab that is up)");
   command_->add_option("--interval", interval_, "Time between refreshes (default 1s)")
       ->type_name("DURATION");
   command_
@@ -310,8 +326,8 @@ int WatchCommand::execute() {
                                  interval_, interval ? "too short" : interval.error));
   }
   if (count_ && *count_ == 0) throw UsageError("--count 0: give at least one refresh");
-  const lab::LabState state = lab::choose_lab(lab_, "its name: longhaul watch LAB");
-  control::ApiClient client(lab::control_socket_for(state.state_path()));
+  const lab::EngineRef engine = lab::choose_engine(lab_, "its name: longhaul watch LAB");
+  control::ApiClient client(engine.socket);
   const bool terminal = ::isatty(STDOUT_FILENO) == 1;
   const bool keys = terminal && ::isatty(STDIN_FILENO) == 1;
   g_stop_signal = 0;
@@ -328,14 +344,14 @@ int WatchCommand::execute() {
     try {
       answer = client.request("GET", "/v1/lanes");
     } catch (const control::ApiUnreachable& error) {
-      throw std::runtime_error(unreachable_message(state, error));
+      throw std::runtime_error(unreachable_message(engine, error));
     }
     const Clock::time_point now = Clock::now();
-    if (!answer.ok()) refused(state, answer);
+    if (!answer.ok()) refused(engine, answer);
     nlohmann::json current = answer_json(answer, client.socket_path());
     const double elapsed = std::chrono::duration<double>(now - previous_at).count();
     const auto lines =
-        watch_lines(state.name, refresh == 0 ? nullptr : &previous, current, elapsed);
+        watch_lines(engine.label(), refresh == 0 ? nullptr : &previous, current, elapsed);
     std::cout << (terminal ? screen_text(lines, keys) : block_text(lines)) << std::flush;
     previous = std::move(current);
     previous_at = now;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hh"
 #include "cli/link_flags.hh"
+#include "core/topology.hh"
 #include "core/units.hh"
 #include "io/text_file.hh"
 #include "io/xsk_socket.hh"
@@ -109,8 +110,10 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
       "and LRO are turned off on its receiving interface and restored at the end (on both\n"
       "interfaces with --port xdp, which needs LRO off).\n\n"
       "Example (a box with two NICs between two switches):\n"
-      "  longhaul bridge --lane a=enp1s0f0,b=enp1s0f1 --rtt 120ms --rate 10gbit\n"
-      "See docs/bridge.md.");
+      "  longhaul bridge --lane a=enp1s0f0,b=enp1s0f1 --rtt 120ms --rate 10gbit\n\n"
+      "While it runs, its control API is at /run/longhaul/bridges/NAME.sock: change a lane live\n"
+      "with `longhaul set NAME LANE ...` (lanes are numbered from 0, or named by --topology),\n"
+      "watch it with `longhaul watch NAME`. See docs/bridge.md and docs/api.md.");
   auto* lane_option =
       command_
           ->add_option("--lane", lanes_, "A lane between two interfaces: a=IF1,b=IF2 (repeatable)")
@@ -135,6 +138,12 @@ BridgeCommand::BridgeCommand(CLI::App& app) {
                      "Exit with status 5 instead of 0 when a lane's fidelity verdict is degraded "
                      "(the machine could not keep it as configured)");
   add_engine_flags(command_, engine_);
+  command_
+      ->add_option("--name", name_,
+                   "The bridge's name for its control API (`longhaul set NAME ...`; default "
+                   "\"bridge\")")
+      ->type_name("NAME");
+  add_api_flags(command_, api_);
   command_->add_flag("--check", check_only_,
                      "Only check the lanes, flags and memory, print the plan and exit (0: valid, "
                      "2: not); touches no interface and needs no root");
@@ -151,7 +160,8 @@ int BridgeCommand::execute() {
       const std::string name = option->get_name();
       if (option->count() == 0 || name == "--topology" || name == "--netns" || name == "--stats" ||
           name == "-q,--quiet" || name == "--json" || name == "--check" || name == "--spin" ||
-          name == "--cpus" || name == "--realtime" || name == "--port" || name == "-h,--help") {
+          name == "--cpus" || name == "--realtime" || name == "--port" || name == "-h,--help" ||
+          name == "--name" || name == "--listen" || name == "--web" || name == "--token-file") {
         continue;
       }
       throw UsageError(name + " cannot be combined with --topology: set it per lane in " +
@@ -181,6 +191,14 @@ int BridgeCommand::execute() {
   request.placement = thread_placement(engine_);
   request.strict = strict_;
   request.port = port_kind(engine_);
+  if (!core::valid_topology_name(name_, core::kMaxLabNameLength)) {
+    throw UsageError(fmt::format(
+        "--name '{}': a bridge's name is 1 to {} lowercase letters, digits and '-', starting "
+        "with a letter (e.g. wan)",
+        name_, core::kMaxLabNameLength));
+  }
+  request.name = name_;
+  request.api_tcp = api_endpoints(api_);
   if (request.port == lab::PortKind::xdp) {
     for (const auto& lane : request.lanes) {
       if (const auto mtu = lab::mtu_beyond_xdp(lane.link ? *lane.link : request.link)) {

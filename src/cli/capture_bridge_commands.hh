@@ -10,7 +10,9 @@
 
 #include "link/link_options.hh"
 
+#include "cli/api_flags.hh"
 #include "cli/engine_flags.hh"
+#include "lab/engine_directory.hh"
 
 namespace longhaul::cli {
 
@@ -50,6 +52,8 @@ class BridgeCommand {
   std::optional<std::string> json_;
   EngineFlags engine_;
   bool strict_ = false;
+  std::string name_ = lab::kDefaultBridgeName;
+  ApiFlags api_;
 };
 
 }  // namespace longhaul::cli

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hh"
+#include "lab/engine_directory.hh"
 #include "lab/lab_session.hh"
 #include "lab/lab_state.hh"
 #include "lab/run_session.hh"
@@ -46,6 +47,11 @@ int DownCommand::execute() {
   }
   for (const auto& broken : lab::sweep_unreadable_runs()) {
     std::cout << fmt::format("removed {} ({})\n", broken.path, broken.problem);
+    ++removed;
+  }
+  for (const auto& name : lab::sweep_stale_bridges()) {
+    std::cout << fmt::format("removed the control socket of bridge {} (the bridge was gone)\n",
+                             name);
     ++removed;
   }
   bool named_lab_swept = false;

@@ -163,11 +163,11 @@ std::vector<std::string> watch_lines(const std::string& lab, const json* previou
     for (std::size_t c = 0; c < kColumns; ++c) width[c] = std::max(width[c], row[c].size());
   }
   std::vector<std::string> lines;
-  lines.push_back(previous == nullptr
-                      ? fmt::format("lab {}: {} lanes; rates and drops from the next refresh", lab,
-                                    lanes.size())
-                      : fmt::format("lab {}: {} lanes; rates and drops over the last {:.2f} s", lab,
-                                    lanes.size(), elapsed_s));
+  lines.push_back(
+      previous == nullptr
+          ? fmt::format("{}: {} lanes; rates and drops from the next refresh", lab, lanes.size())
+          : fmt::format("{}: {} lanes; rates and drops over the last {:.2f} s", lab, lanes.size(),
+                        elapsed_s));
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t c = 0; c < kColumns; ++c) {

@@ -8,9 +8,10 @@
 
 namespace longhaul::cli {
 
-/// The lines of one refresh of lab `lab`. `previous` is the snapshot before (nullptr on the
-/// first refresh: the per-interval columns show "-"), `elapsed_s` the time between the two.
-/// Lanes are matched by name; counters that went backwards (another engine) show "-".
+/// The lines of one refresh of `lab` (the engine's label: "lab four-sites", "run r1"). `previous`
+/// is the snapshot before (nullptr on the first refresh: the per-interval columns show "-"),
+/// `elapsed_s` the time between the two. Lanes are matched by name; counters that went backwards
+/// (another engine) show "-".
 std::vector<std::string> watch_lines(const std::string& lab, const nlohmann::json* previous,
                                      const nlohmann::json& current, double elapsed_s);
 

@@ -92,9 +92,9 @@ std::optional<Refusal> read_keys(const json& object, unsigned allowed,
     const auto& live = live_keys();
     if (std::find(live.begin(), live.end(), base) == live.end()) {
       if (std::find(link_keys.begin(), link_keys.end(), key) != link_keys.end()) {
-        return Refusal{
-            409, fmt::format("{} is not live-changeable (restart the lab); live keys: {}", key,
-                             join(live))};
+        return Refusal{409, fmt::format("{} is not live-changeable (start the lab, run or bridge "
+                                        "again with it); live keys: {}",
+                                        key, join(live))};
       }
       return Refusal{400, fmt::format("unknown key \"{}\"; live keys: {} (each also with -up or "
                                       "-down)",

@@ -84,10 +84,11 @@ std::string LanesTarget::check_capacity(std::size_t lane, int direction, std::ui
   if (needed <= reserved) return {};
   return fmt::format(
       "{} at {} one way needs {} of packet buffer; this direction reserved {} when "
-      "it started (restart the lab with the larger values)",
+      "it started (start the {} again with the larger values)",
       rate_bps == 0 ? "unlimited rate" : core::format_rate(static_cast<double>(rate_bps)),
       core::format_duration(delay), core::format_bytes(static_cast<double>(needed)),
-      core::format_bytes(static_cast<double>(reserved)));
+      core::format_bytes(static_cast<double>(reserved)),
+      identity_.value("kind", std::string("lab")));
 }
 
 std::unique_ptr<FidelityCursor> LanesTarget::fidelity_cursor() const {

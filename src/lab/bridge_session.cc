@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -20,7 +21,9 @@
 #include "io/netns.hh"
 #include "io/packet_socket.hh"
 #include "io/xsk_socket.hh"
+#include "lab/control_host.hh"
 #include "lab/direction_setup.hh"
+#include "lab/engine_directory.hh"
 #include "lab/fidelity_report.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
@@ -171,10 +174,22 @@ link::LinkSpec lane_link(const link::LinkSpec& link, std::size_t index) {
   return lane;
 }
 
+std::string bridge_lane_name(const BridgeLane& lane, std::size_t index) {
+  return lane.name.empty() ? std::to_string(index) : lane.name;
+}
+
 int bridge_session(const BridgeRequest& request) {
   check_privileges();
   if (const std::string error = check_bridge_lanes(request.lanes); !error.empty()) {
     throw std::invalid_argument(error);
+  }
+  // The name is checked first: a second bridge of one name would take the first one's socket.
+  const std::string socket = bridge_socket(request.name);
+  if (socket_answers(socket)) {
+    throw EnvironmentError(
+        fmt::format("a bridge named {} is already running (its control API answers on {}); give "
+                    "this one another --name",
+                    request.name, socket));
   }
   // Signals wait until the lanes are stopped and the interfaces restored.
   const BlockRunSignals block_signals;
@@ -205,6 +220,7 @@ int bridge_session(const BridgeRequest& request) {
   std::vector<std::unique_ptr<CoalescingRestore>> restores;
   std::vector<std::unique_ptr<engine::Lane>> lanes;
   engine::MonotonicClock clock;
+  const core::Nanos origin = clock.now();
   for (std::size_t l = 0; l < request.lanes.size(); ++l) {
     const auto& lane = request.lanes[l];
     core::DirectionConfig up = infos[l].link.up;
@@ -226,7 +242,7 @@ int bridge_session(const BridgeRequest& request) {
       restores.push_back(std::make_unique<CoalescingRestore>(place, *ifname, previous));
       place.run([&] { io::set_receive_coalescing(*ifname, {}); });
     }
-    up.loss_model.schedule_origin = down.loss_model.schedule_origin = clock.now();
+    up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
     // Frames between the two sides are addressed to their MACs, not ours: promiscuous.
     if (xdp) {
       auto [a_to_b, b_to_a] = place.run([&] {
@@ -249,6 +265,26 @@ int bridge_session(const BridgeRequest& request) {
   for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(request.placement, 2 * l);
   const auto started = std::chrono::steady_clock::now();
 
+  std::unique_ptr<ControlHost> control;  // reads the lanes: goes before they stop
+  {
+    std::error_code ignored;
+    std::filesystem::create_directories(kBridgeDir, ignored);
+    ControlHostRequest api;
+    api.kind = "bridge";
+    api.name = request.name;
+    api.seed = request.link.seed;
+    for (std::size_t l = 0; l < lanes.size(); ++l) {
+      api.lane_names.push_back(bridge_lane_name(request.lanes[l], l));
+      api.lanes.push_back(lanes[l].get());
+    }
+    api.clock = &clock;
+    api.origin = origin;
+    api.assumed_rate_bps = request.assumed_rate_bps;
+    api.socket_path = socket;
+    api.tcp = request.api_tcp;
+    control = std::make_unique<ControlHost>(api);  // throws: the lanes stop, GRO comes back
+  }
+
   if (!request.quiet) {
     std::string text =
         fmt::format("longhaul: bridging{} (seed {}{}); Ctrl-C stops\n", place.describe(),
@@ -258,8 +294,8 @@ int bridge_session(const BridgeRequest& request) {
       text += fmt::format(
           "  lane {}: a={} (MTU {}) <-> b={} (MTU {})\n    up   (a -> b): {}\n    "
           "down (b -> a): {}\n",
-          l, lane.a, infos[l].mtu_a, lane.b, infos[l].mtu_b, link::describe(infos[l].link.up),
-          link::describe(infos[l].link.down));
+          bridge_lane_name(lane, l), lane.a, infos[l].mtu_a, lane.b, infos[l].mtu_b,
+          link::describe(infos[l].link.up), link::describe(infos[l].link.down));
       if (infos[l].mtu_a != infos[l].mtu_b) {
         text += fmt::format(
             "    warning: the MTUs differ: frames larger than {} bytes of IP cannot leave by "
@@ -268,10 +304,13 @@ int bridge_session(const BridgeRequest& request) {
             infos[l].mtu_a < infos[l].mtu_b ? lane.a : lane.b);
       }
     }
+    text += fmt::format("  control API: {}{} (`longhaul set {} LANE ...`)\n", socket,
+                        tcp_endpoints_text(*control), request.name);
     std::cerr << text << std::flush;
   }
 
   const int signal = wait_for_stop();
+  control.reset();  // no more changes, then the lanes stop
   for (auto& lane : lanes) lane->stop();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -284,10 +323,12 @@ int bridge_session(const BridgeRequest& request) {
     std::string text =
         fmt::format("longhaul: bridge stopped after {:.1f} s ({})\n", seconds, ::strsignal(signal));
     for (std::size_t l = 0; l < lanes.size(); ++l) {
-      text += fidelity_summary_lines(fidelity[l], fmt::format("lane {}", l));
+      text += fidelity_summary_lines(fidelity[l],
+                                     fmt::format("lane {}", bridge_lane_name(request.lanes[l], l)));
     }
     for (std::size_t l = 0; l < lanes.size(); ++l) {
-      text += fmt::format("lane {}: up = {} -> {}, down = {} -> {}\n", l, request.lanes[l].a,
+      text += fmt::format("lane {}: up = {} -> {}, down = {} -> {}\n",
+                          bridge_lane_name(request.lanes[l], l), request.lanes[l].a,
                           request.lanes[l].b, request.lanes[l].b, request.lanes[l].a) +
               counters_table(*lanes[l], request.detailed_stats);
     }
@@ -307,9 +348,11 @@ int bridge_session(const BridgeRequest& request) {
       }
       directions["up"]["fidelity"] = direction_fidelity_json(fidelity[l].up);
       directions["down"]["fidelity"] = direction_fidelity_json(fidelity[l].down);
-      overall[fmt::format("lane {} up", l)] = directions["up"]["fidelity"];
-      overall[fmt::format("lane {} down", l)] = directions["down"]["fidelity"];
-      json_lanes.push_back({{"a", request.lanes[l].a},
+      const std::string name = bridge_lane_name(request.lanes[l], l);
+      overall[fmt::format("lane {} up", name)] = directions["up"]["fidelity"];
+      overall[fmt::format("lane {} down", name)] = directions["down"]["fidelity"];
+      json_lanes.push_back({{"name", name},
+                            {"a", request.lanes[l].a},
                             {"b", request.lanes[l].b},
                             {"mtu", {{"a", infos[l].mtu_a}, {"b", infos[l].mtu_b}}},
                             {"link",
@@ -318,6 +361,7 @@ int bridge_session(const BridgeRequest& request) {
                             {"directions", directions}});
     }
     const nlohmann::json json = {{"schema", kBridgeSchema},
+                                 {"name", request.name},
                                  {"seed", request.link.seed},
                                  {"netns", request.netns},
                                  {"port", port_name(request.port)},
@@ -348,8 +392,8 @@ std::vector<BridgeLane> bridge_lanes_from(const LabDefinition& lab) {
   };
   for (std::size_t l = 0; l < lab.topology.lanes.size(); ++l) {
     const auto& lane = lab.topology.lanes[l];
-    lanes.push_back(
-        BridgeLane{interface_of(lane, lane.a), interface_of(lane, lane.b), lab.lanes[l]});
+    lanes.push_back(BridgeLane{interface_of(lane, lane.a), interface_of(lane, lane.b), lane.name,
+                               lab.lanes[l]});
   }
   return lanes;
 }

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/api_server.hh"
 #include "core/time.hh"
 #include "core/units.hh"
 #include "engine/lane.hh"
@@ -34,6 +35,7 @@ struct LabDefinition;  // lab/topology_file.hh
 struct BridgeLane {
   std::string a;
   std::string b;
+  std::string name{};  ///< the topology file's lane name; empty: its number in the API ("0", ...)
   std::optional<link::LinkSpec> link{};  ///< this lane's own impairments (a topology file's lane)
 };
 
@@ -57,12 +59,19 @@ struct BridgeRequest {
   bool quiet = false;
   std::optional<std::string> json_path;                ///< "-" = stdout
   std::uint64_t assumed_rate_bps = 20'000'000'000ULL;  ///< buffer sizing without --rate
-  bool strict = false;  ///< --strict: a degraded fidelity verdict makes the exit status 5
+  bool strict = false;          ///< --strict: a degraded fidelity verdict makes the exit status 5
+  std::string name = "bridge";  ///< --name: its control socket is /run/longhaul/bridges/NAME.sock
+  std::vector<control::ServerEndpoint> api_tcp;  ///< --listen, --web: the API on TCP too
 };
 
 inline constexpr const char* kBridgeSchema = "longhaul.bridge/1";
 
+/// Lane `index`'s name in the control API and the messages: its own name, else its number.
+std::string bridge_lane_name(const BridgeLane& lane, std::size_t index);
+
 /// Bridges until SIGINT/SIGTERM (exit 0) or SIGHUP/SIGQUIT (128+N), then prints the counters.
+/// Serves the control API (docs/api.md) on /run/longhaul/bridges/NAME.sock meanwhile; throws
+/// before touching anything when a live bridge already has that name.
 /// Throws, having restored everything, when an interface is missing, down or cannot be opened.
 int bridge_session(const BridgeRequest& request);
 

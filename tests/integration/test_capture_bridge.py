@@ -17,12 +17,13 @@ import struct
 import signal
 import statistics
 import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
 
 import pytest
 
-from conftest import (RTT_EPSILON_MS, base_env, check_tcp_goodput, dropped_check, others_are_up,
+from conftest import (REPO_ROOT, RTT_EPSILON_MS, base_env, check_tcp_goodput, dropped_check, others_are_up,
                       wait_until)
 from test_labs import PING_SUMMARY, labs, star, write_topology  # noqa: F401 (fixture)
 
@@ -333,3 +334,40 @@ def test_bridge_from_a_topology_file_uses_each_lanes_own_impairments(longhaul, s
     assert len(times) == 20 and min(times) >= 16.0 - RTT_EPSILON_MS, result.stdout
     assert statistics.median(times) <= 17.0, result.stdout
     stop_bridge(bridge)
+
+
+def test_a_bridge_serves_the_control_api_under_its_name(longhaul, switches):
+    sys.path.insert(0, str(REPO_ROOT / "python"))
+    from longhaul_client import ApiError, Engine
+
+    bridge = start_bridge(longhaul, "--rtt", "20ms", "--rate", "100mbit", "--name", "lhwan")
+    socket_path = "/run/longhaul/bridges/lhwan.sock"
+    assert f"control API: {socket_path}" in bridge.stderr(), bridge.stderr()
+    engine = Engine.of_bridge("lhwan")
+    info = engine.info()
+    assert info["kind"] == "bridge" and info["name"] == "lhwan", info
+    assert [lane["name"] for lane in engine.request("GET", "/v1/lanes")["lanes"]] == ["0"]
+    # A second bridge of that name is refused before it touches an interface.
+    second = longhaul.run("bridge", "--lane", "a=lh-bra,b=lh-brb", "--name", "lhwan")
+    assert second.returncode == 3 and "already running" in second.stderr, second.stderr
+    bad_name = longhaul.run("bridge", "--lane", "a=lh-bra,b=lh-brb", "--name", "Bad/Name")
+    assert bad_name.returncode == 2 and "--name 'Bad/Name'" in bad_name.stderr, bad_name.stderr
+
+    # `longhaul set` reaches the bridge by its name; the lane is its number.
+    assert statistics.median(bridged_ping_times()) <= 21.0
+    changed = longhaul.run("set", "lhwan", "0", "--rtt", "60ms")
+    assert changed.returncode == 0, changed.stderr
+    times = bridged_ping_times()
+    assert min(times) >= 60.0 - RTT_EPSILON_MS and statistics.median(times) <= 61.5, times
+    watched = longhaul.run("watch", "lhwan", "--count", "1")
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.startswith("bridge lhwan: 1 lanes"), watched.stdout
+    assert re.search(r"^0 +60 ms +up ", watched.stdout, re.M), watched.stdout
+    with pytest.raises(ApiError) as refused:
+        engine.set("0", rtt="fast")
+    assert refused.value.status == 400 and "rtt" in refused.value.message
+
+    stop_bridge(bridge)
+    assert not Path(socket_path).exists()
+    gone = longhaul.run("set", "lhwan", "0", "--rtt", "20ms")
+    assert gone.returncode == 4 and "no lab named 'lhwan' is up" in gone.stderr, gone.stderr

@@ -266,7 +266,7 @@ std::vector<std::string> cells(const std::string& line) {
 TEST(WatchView, RatesAndDropsAreOverTheInterval) {
   const json before = snapshot(1'000'000, 500, 7);
   const json after = snapshot(1'000'000 + 2'500'000, 500 + 2'000, 10);
-  const auto lines = watch_lines("four-sites", &before, after, 2.0);
+  const auto lines = watch_lines("lab four-sites", &before, after, 2.0);
   ASSERT_EQ(lines.size(), 4U) << joined(lines);  // title, headings, up, down
   EXPECT_EQ(lines[0], "lab four-sites: 1 lanes; rates and drops over the last 2.00 s");
   EXPECT_EQ(cells(lines[1]),
@@ -287,7 +287,7 @@ TEST(WatchView, RatesAndDropsAreOverTheInterval) {
 }
 
 TEST(WatchView, TheFirstRefreshHasNoIntervalYet) {
-  const auto lines = watch_lines("four-sites", nullptr, snapshot(5, 1, 1), 0.0);
+  const auto lines = watch_lines("lab four-sites", nullptr, snapshot(5, 1, 1), 0.0);
   EXPECT_EQ(lines[0], "lab four-sites: 1 lanes; rates and drops from the next refresh");
   EXPECT_EQ(cells(lines[2]),
             (std::vector<std::string>{"japan", "346 ms", "up", "-", "-", "12 kB 8p", "40 us",
@@ -297,7 +297,7 @@ TEST(WatchView, TheFirstRefreshHasNoIntervalYet) {
 
 TEST(WatchView, CountersThatWentBackwardsShowNoRate) {
   const json before = snapshot(9'000'000, 900, 9);
-  const auto row = cells(watch_lines("four-sites", &before, snapshot(10, 1, 0), 1.0)[2]);
+  const auto row = cells(watch_lines("lab four-sites", &before, snapshot(10, 1, 0), 1.0)[2]);
   ASSERT_EQ(row.size(), 11U);
   EXPECT_EQ(row[3], "-");
   EXPECT_EQ(row[4], "-");
@@ -307,7 +307,7 @@ TEST(WatchView, CountersThatWentBackwardsShowNoRate) {
 TEST(WatchView, ALaneThatIsNotThereBeforeHasNoRateYet) {
   json before = snapshot(0, 0, 0);
   before["lanes"][0]["name"] = "england";
-  const auto row = cells(watch_lines("four-sites", &before, snapshot(10, 1, 0), 1.0)[2]);
+  const auto row = cells(watch_lines("lab four-sites", &before, snapshot(10, 1, 0), 1.0)[2]);
   ASSERT_EQ(row.size(), 11U);
   EXPECT_EQ(row[3], "-");
   EXPECT_EQ(row[10], "-");

@@ -128,7 +128,7 @@ TEST_F(Api, ErrorsNameTheKeyTheValueAndTheRule) {
   };
   const Case cases[] = {
       {"PATCH", "/v1/lanes/japan", R"({"jitter": "2ms"})", 409,
-       "jitter is not live-changeable (restart the lab)"},
+       "jitter is not live-changeable (start the lab, run or bridge again with it)"},
       {"PATCH", "/v1/lanes/japan", R"({"colour": "red"})", 400, "unknown key \"colour\""},
       {"PATCH", "/v1/lanes/japan", R"({"rate": 50})", 400, "rate: 50 has no unit"},
       {"PATCH", "/v1/lanes/japan", R"({"rate": "50mbits"})", 400, "rate \"50mbits\""},
