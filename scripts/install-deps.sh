@@ -29,6 +29,9 @@ PACKAGES=(
   lintian               # tests check the package `make deb` builds against Debian policy
   # the dashboard's browser test (tests/integration/test_dashboard.py): headless Chromium
   chromium chromium-driver python3-selenium
+  # a real Prometheus scrapes a lab's /metrics (tests/integration/test_prometheus.py, on a port
+  # of its own); on a systemd host the package also enables its own service on :9090 (docs/api.md)
+  prometheus
 )
 
 missing=()
