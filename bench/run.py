@@ -26,7 +26,14 @@ Baselines and figures:
      ceiling of the 80 ms and 346 ms paths (the first rate whose run is judged
      degraded) beside their throughput ceiling;
   9. the web dashboard: its page's bytes, its event stream's bytes a second,
-     and the lab engine's CPU with one page open (headless Chromium) vs none.
+     and the lab engine's CPU with one page open (headless Chromium) vs none;
+ 10. the control API under load: one TCP stream filling a 1 Gbit/s link at
+     20 ms RTT with no API client vs. with /metrics scraped at 10 Hz, /v1/lanes
+     polled at 10 Hz and an event stream open, alternately (throughput, release
+     lateness, engine CPU, the spread between runs of the same kind); and the
+     API's request latency under that load beside an idle link's.
+
+BENCH_ONLY=api (or base: figures 1-9) runs one group; by default both run.
 
 bench/soak.py (`make bench-soak`) imports the helpers below for its long run.
 """
@@ -47,6 +54,9 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 # How often the noisy throughput pair (direct veth, longhaul without impairments) is measured.
 REPEATS = max(1, int(os.environ.get("BENCH_REPEATS", "3")))
 NS_A, NS_B = "lhbench-a", "lhbench-b"
+# Figure groups to run (BENCH_ONLY, comma-separated): "base" (figures 1-9), "api" (figure 10).
+GROUPS = ("base", "api")
+ONLY = [g for g in os.environ.get("BENCH_ONLY", "").split(",") if g] or list(GROUPS)
 SCALE_LAB = "lhbscale"  # + the lane count; lab names are at most 12 characters
 IPERF_PORT = 5201  # inside namespaces the benchmark creates, so never in use
 
@@ -531,11 +541,285 @@ def fidelity_ceiling_rows(throughput_ceilings):
     return rows, results
 
 
-def main():
-    results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
-               "seconds": SECONDS}
-    rows = []
+# The control API under data-plane load (figure 10). `longhaul run` serves the API on a unix
+# socket on the host (/run/longhaul/runs/rN.sock, lane "link"); the inner command writes its
+# path ($LONGHAUL_API) to a file, and client threads of this process use it while the transfer
+# runs: API_SCRAPE_HZ x (GET /metrics, GET /v1/lanes) and one GET /v1/events stream. The link's rate
+# is one the machine carries (its ceiling is several Gbit/s): past it the engine's backlog, not
+# its accuracy, sets release lateness (100+ ms here), and an API cost could not be told apart.
+API_PAIRS = max(1, int(os.environ.get("BENCH_API_PAIRS", "3")))
+API_RTT = os.environ.get("BENCH_API_RTT", "20ms")
+API_RATE = os.environ.get("BENCH_API_RATE", "1gbit")
+API_SCRAPE_HZ = 10
+API_EVENTS_INTERVAL_S = 0.1
+API_EVENTS_INTERVAL = f"{API_EVENTS_INTERVAL_S * 1000:.0f}ms"
+API_PATH_FILE = "/tmp/lh-bench-api-path"
+API_DONE_FILE = "/tmp/lh-bench-api-done"
 
+
+def api_connection_class():
+    """python/longhaul_client.py's HTTP-over-unix-socket connection (standard library only)."""
+    python_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python")
+    if python_dir not in sys.path:
+        sys.path.insert(0, python_dir)
+    import longhaul_client
+    return longhaul_client, longhaul_client._UnixConnection
+
+
+class ApiClients:
+    """While a run's command runs: GET /metrics and GET /v1/lanes API_SCRAPE_HZ times a second,
+    each timed (connect, request, whole body; nothing parsed), and one event stream of
+    API_EVENTS_INTERVAL samples. Waits for the run's socket with a deadline; stops when the
+    command writes API_DONE_FILE, when the `with` block is left, or at `limit` seconds. Threads
+    started here are joined when the block is left."""
+
+    def __init__(self, limit):
+        import threading
+        self.client, self.connection = api_connection_class()
+        self.limit = limit
+        self.stop_flag = threading.Event()
+        self.latency = {"/metrics": [], "/v1/lanes": []}  # seconds, per request
+        self.body_bytes = {"/metrics": 0, "/v1/lanes": 0}
+        self.errors = []
+        self.samples = []  # arrival times (monotonic) of the stream's sample events
+        self.socket_path = None
+        self.threads = [threading.Thread(target=self._guard, args=(self._scrape,)),
+                        threading.Thread(target=self._guard, args=(self._stream,))]
+
+    def __enter__(self):
+        for path in (API_PATH_FILE, API_DONE_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def _guard(self, body):
+        try:
+            body()
+        except Exception as e:  # reported, not raised in a thread nobody joins for it
+            if not self._over():
+                self.errors.append(f"{type(e).__name__}: {e}")
+
+    def _over(self):
+        return self.stop_flag.is_set() or os.path.exists(API_DONE_FILE)
+
+    def _wait_socket(self):
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not self.stop_flag.is_set():
+            with contextlib.suppress(OSError):
+                with open(API_PATH_FILE) as f:
+                    path = f.read().strip()
+                if path and os.path.exists(path):
+                    return path
+            time.sleep(0.02)  # polling a condition with a deadline
+        raise RuntimeError("the run's API socket did not appear within 30 s")
+
+    def _scrape(self):
+        path = self.socket_path = self._wait_socket()
+        period = 1.0 / API_SCRAPE_HZ
+        start = time.monotonic()
+        tick = start
+        while not self._over() and time.monotonic() < start + self.limit:
+            for endpoint in ("/metrics", "/v1/lanes"):
+                t0 = time.monotonic()
+                connection = self.connection(path, 5.0)
+                try:
+                    connection.request("GET", endpoint)
+                    response = connection.getresponse()
+                    body = response.read()
+                finally:
+                    connection.close()
+                elapsed = time.monotonic() - t0
+                if response.status != 200:
+                    raise RuntimeError(f"GET {endpoint}: HTTP {response.status}")
+                if self._over():
+                    return  # the transfer ended meanwhile: not a figure under load
+                self.latency[endpoint].append(elapsed)
+                self.body_bytes[endpoint] += len(body)
+            tick += period
+            time.sleep(max(0.0, tick - time.monotonic()))  # the scrape period
+
+    def _stream(self):
+        lab = self.client.Lab("run")
+        lab.socket_path = self._wait_socket()
+        start = time.monotonic()
+        events = lab.events(API_EVENTS_INTERVAL, timeout=5.0)
+        try:
+            for event in events:
+                if self._over() or time.monotonic() > start + self.limit:
+                    return
+                if event["event"] == "sample":
+                    self.samples.append(time.monotonic())
+        finally:
+            events.close()
+
+
+def api_run(port, clients, seconds, omit, json_path):
+    """One transfer through `longhaul run --rtt API_RTT --rate API_RATE` (tuned buffers), with
+    API clients or without: (Gbit/s, the run's JSON report, the ApiClients or None)."""
+    inner = (f"echo \"$LONGHAUL_API\" > {API_PATH_FILE}; " + NS_TUNE +
+             f"iperf3 -J -c $LONGHAUL_REMOTE -p {port} -t {seconds} -O {omit}; "
+             f"rc=$?; touch {API_DONE_FILE}; exit $rc")
+    api = ApiClients(limit=seconds + omit + 10) if clients else contextlib.nullcontext()
+    with api:
+        out, report = through_longhaul(["--rtt", API_RTT, "--rate", API_RATE], inner, json_path,
+                                       seconds=seconds + omit)
+    if clients and api.errors:
+        raise RuntimeError(f"API clients failed during the run: {api.errors}")
+    failed = json.loads(out).get("error")
+    if failed:
+        raise RuntimeError(f"iperf3 failed through longhaul run: {failed}")
+    return iperf_gbps(out), report, api if clients else None
+
+
+def api_idle_latency(seconds):
+    """The same clients against a run whose link carries nothing: {endpoint: sorted seconds}."""
+    inner = (f"echo \"$LONGHAUL_API\" > {API_PATH_FILE}; sleep {seconds}; "
+             f"touch {API_DONE_FILE}")
+    with ApiClients(limit=seconds + 10) as api:
+        through_longhaul(["--rtt", API_RTT, "--rate", API_RATE], inner,
+                         "/tmp/lh-bench-api-idle.json",
+                         seconds=seconds)
+    if api.errors:
+        raise RuntimeError(f"API clients failed during the idle run: {api.errors}")
+    return {k: sorted(v) for k, v in api.latency.items()}
+
+
+def lateness_us(report, key):
+    return report["directions"]["up"]["release_lateness_ns"][key] / 1000
+
+
+def spread(values, fmt):
+    return f"{fmt(min(values))} .. {fmt(max(values))}"
+
+
+def api_cost():
+    """Figure 10: does an API client move the data plane, and how fast does the API answer under
+    full load. API_PAIRS alternating pairs of runs (A: no client, B: ApiClients), each one
+    iperf3 stream for BENCH_SECONDS after 2 s omitted through --rtt API_RTT --rate API_RATE,
+    tuned buffers: the link is full, the machine is not, so CPU the API takes shows as late
+    releases (and as lost throughput only if it made TCP back off); then the same clients on
+    an idle link for the latency baseline. (rows, results)"""
+    omit = 2
+    runs = {"none": [], "clients": []}
+    latency = {"/metrics": [], "/v1/lanes": []}
+    body_bytes = {"/metrics": 0, "/v1/lanes": 0}
+    samples, gaps = 0, []
+    with TunedBuffers():
+        for pair in range(API_PAIRS):
+            # Alternate which goes first, so a trend over the pairs does not favour one side.
+            order = ("none", "clients") if pair % 2 == 0 else ("clients", "none")
+            for kind in order:
+                gbps, report, api = with_host_server(
+                    lambda port: api_run(port, kind == "clients", SECONDS, omit,
+                                         f"/tmp/lh-bench-api-{kind}.json"))
+                runs[kind].append({
+                    "gbps": gbps,
+                    "late_p99_us": lateness_us(report, "p99"),
+                    "late_p999_us": lateness_us(report, "p999"),
+                    "engine_cpu": report["cpu_seconds"] / report["duration_s"],
+                    "verdict": verdict_words(report)})
+                if api is not None:
+                    for endpoint, values in api.latency.items():
+                        latency[endpoint] += values
+                        body_bytes[endpoint] += api.body_bytes[endpoint]
+                    samples += len(api.samples)
+                    gaps += [b - a for a, b in zip(api.samples, api.samples[1:])]
+                    runs[kind][-1]["requests"] = {k: len(v) for k, v in api.latency.items()}
+                    runs[kind][-1]["event_samples"] = len(api.samples)
+    idle = api_idle_latency(max(3, SECONDS // 2))
+
+    med = {kind: {key: statistics.median(r[key] for r in runs[kind])
+                  for key in ("gbps", "late_p99_us", "late_p999_us", "engine_cpu")}
+           for kind in runs}
+    pair_ratios = sorted(b["gbps"] / a["gbps"] for a, b in zip(runs["none"], runs["clients"]))
+    n = API_PAIRS
+    rows = [
+        (f"API clients: throughput, {API_RTT} RTT, {API_RATE}, median of {n}",
+         f"{med['clients']['gbps']:.2f} Gbit/s",
+         measured_now(f"no client {med['none']['gbps']:.2f} Gbit/s (median)"),
+         med["clients"]["gbps"] / med["none"]["gbps"]),
+        ("  throughput per run, no client / clients on, min .. max",
+         f"{spread([r['gbps'] for r in runs['none']], lambda v: f'{v:.2f}')} / "
+         f"{spread([r['gbps'] for r in runs['clients']], lambda v: f'{v:.2f}')}",
+         measured_now(f"{n} alternating pairs; per-pair ratio "
+                      f"{pair_ratios[0]:.0%} .. {pair_ratios[-1]:.0%}"), None),
+        ("  release lateness up, p99 / p99.9, clients on (median)",
+         f"{med['clients']['late_p99_us']:.0f} / {med['clients']['late_p999_us']:.0f} us",
+         measured_now(f"no client {med['none']['late_p99_us']:.0f} / "
+                      f"{med['none']['late_p999_us']:.0f} us"), None),
+        ("  p99.9 per run, no client / clients on, min .. max",
+         f"{spread([r['late_p999_us'] for r in runs['none']], lambda v: f'{v:.0f}')} / "
+         f"{spread([r['late_p999_us'] for r in runs['clients']], lambda v: f'{v:.0f}')} us",
+         measured_now("the spread within each kind is the noise"), None),
+        ("  emulator CPU, clients on (median)", f"{med['clients']['engine_cpu']:.0%} of a core",
+         measured_now(f"no client {med['none']['engine_cpu']:.0%}"), None),
+        ("  fidelity verdicts ok, no client / clients on",
+         " / ".join(f"{sum(r['verdict'] == 'ok' for r in runs[k])} of {n}"
+                    for k in ("none", "clients")),
+         "", None),
+    ]
+    results = {"rtt": API_RTT, "pairs": n, "seconds": SECONDS, "omit_s": omit,
+               "scrape_hz": API_SCRAPE_HZ, "events_interval": API_EVENTS_INTERVAL,
+               "runs": runs, "medians": med, "pair_throughput_ratios": pair_ratios,
+               "latency_ms": {}, "idle_latency_ms": {}, "body_bytes_per_request": {},
+               "event_samples": samples,
+               "event_sample_gap_max_ms": max(gaps) * 1000 if gaps else None}
+    for endpoint in ("/metrics", "/v1/lanes"):
+        loaded, base = sorted(latency[endpoint]), idle[endpoint]
+        if not loaded or not base:
+            raise RuntimeError(f"no timed GET {endpoint} (loaded {len(loaded)}, "
+                               f"idle {len(base)})")
+        l50, l99 = statistics.median(loaded) * 1e3, percentile(loaded, 0.99) * 1e3
+        i50, i99 = statistics.median(base) * 1e3, percentile(base, 0.99) * 1e3
+        rows.append((f"API latency under load, GET {endpoint}, p50 / p99 ({len(loaded)})",
+                     f"{l50:.2f} / {l99:.2f} ms",
+                     measured_now(f"idle link {i50:.2f} / {i99:.2f} ms ({len(base)})"), None))
+        results["latency_ms"][endpoint] = {"count": len(loaded), "p50": l50, "p99": l99,
+                                           "max": loaded[-1] * 1e3}
+        results["idle_latency_ms"][endpoint] = {"count": len(base), "p50": i50, "p99": i99,
+                                                "max": base[-1] * 1e3}
+        results["body_bytes_per_request"][endpoint] = body_bytes[endpoint] / len(loaded)
+    expected = n * (SECONDS + omit) / API_EVENTS_INTERVAL_S
+    rows.append((f"  event stream samples at {API_EVENTS_INTERVAL}, largest gap",
+                 f"{samples}, {results['event_sample_gap_max_ms'] or 0:.0f} ms",
+                 computed(f"about {expected:.0f} over the runs"), None))
+    return rows, results
+
+
+def main():
+    unknown = [g for g in ONLY if g not in GROUPS]
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown group {', '.join(unknown)} "
+                         f"(groups: {', '.join(GROUPS)})")
+    results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
+               "seconds": SECONDS, "groups": ONLY}
+    rows = []
+    if "base" in ONLY:
+        base_figures(rows, results)
+    if "api" in ONLY:
+        api_rows, results["api"] = api_cost()
+        rows += api_rows
+
+    print(f"\nlonghaul bench on {os.cpu_count()} cores, kernel {os.uname().release}, {SECONDS} s runs")
+    print(f"{'figure':<62} {'measured':>16}  {'baseline':<40} {'ratio':>6}")
+    for name, value, base, ratio in rows:
+        r = f"{ratio:.0%}" if ratio is not None else ""
+        print(f"{name:<62} {value:>16}  {base:<40} {r:>6}")
+    results["rows"] = [dict(zip(("figure", "measured", "baseline", "ratio"), r)) for r in rows]
+    with open("bench-results.json", "w") as f:
+        json.dump(results, f, indent=2)
+    print("\nJSON: bench-results.json")
+
+
+def base_figures(rows, results):
+    """Figures 1-9: appends their rows to `rows` and their results to `results`."""
     tune = NS_TUNE
 
     def clean(port):
@@ -743,16 +1027,6 @@ def main():
 
     dashboard_rows, results["dashboard"] = dashboard_cost()
     rows += dashboard_rows
-
-    print(f"\nlonghaul bench on {os.cpu_count()} cores, kernel {os.uname().release}, {SECONDS} s runs")
-    print(f"{'figure':<62} {'measured':>16}  {'baseline':<40} {'ratio':>6}")
-    for name, value, base, ratio in rows:
-        r = f"{ratio:.0%}" if ratio is not None else ""
-        print(f"{name:<62} {value:>16}  {base:<40} {r:>6}")
-    results["rows"] = [dict(zip(("figure", "measured", "baseline", "ratio"), r)) for r in rows]
-    with open("bench-results.json", "w") as f:
-        json.dump(results, f, indent=2)
-    print("\nJSON: bench-results.json")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ build=${1:-build}
 script="$(dirname "$0")/${2:-run}.py"
 # sudo resets the environment: pass the settings on.
 settings=()
-for name in BENCH_SECONDS BENCH_LONG_RATE BENCH_JAPAN_RATE SOAK_SECONDS; do
+for name in BENCH_SECONDS BENCH_LONG_RATE BENCH_JAPAN_RATE BENCH_REPEATS BENCH_FIDELITY_RATES \
+    BENCH_FIDELITY_SECONDS BENCH_ONLY BENCH_API_PAIRS BENCH_API_RTT SOAK_SECONDS; do
   if [[ -n ${!name:-} ]]; then settings+=("$name=${!name}"); fi
 done
 if [[ $(id -u) -ne 0 ]]; then
