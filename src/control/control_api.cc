@@ -63,7 +63,15 @@ std::optional<Refusal> read_keys(const json& object, unsigned allowed,
                                  std::array<DirectionEdit, 2>& edits,
                                  const std::vector<std::string>& link_keys) {
   for (const auto& [key, value] : object.items()) {
-    if (key == "at" || key == "lane") continue;
+    if (key == "at" || key == "lane") {
+      // Read by the request around this object; inside a direction they would go unread.
+      if (allowed != 3) {
+        return Refusal{400, fmt::format("\"{}\" inside a direction: give it at the top of the "
+                                        "lane's change",
+                                        key)};
+      }
+      continue;
+    }
     if (key == "up" || key == "down") {
       const unsigned only = key == "up" ? 1U : 2U;
       if (allowed != 3) {
@@ -221,6 +229,16 @@ HttpResponse not_allowed(const std::string& method, const std::string& path, con
   return response;
 }
 
+/// The outage endpoint's own keys in a lane change: apply() takes them only from
+/// POST /v1/lanes/{lane}/outage, which checks them; from any other body they would go unchecked.
+std::optional<HttpResponse> outage_keys_refusal(const json& change) {
+  if (change.is_object() && (change.contains("outage") || change.contains("outage_direction"))) {
+    return error_response(
+        400, "an outage is not a lane change: POST /v1/lanes/{lane}/outage with {\"for\": \"2s\"}");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 json direction_json(const DirectionState& state) {
@@ -372,12 +390,13 @@ HttpResponse ControlApi::route(const HttpRequest& request) {
                             "{\"changes\": [{\"lane\": \"japan\", \"rtt\": \"400ms\"}]}");
     }
     for (const auto& change : *changes) {
-      // The outage keys are the outage endpoint's, checked there; here they would go unchecked.
-      if (change.is_object() &&
-          (change.contains("outage") || change.contains("outage_direction"))) {
+      if (auto refusal = outage_keys_refusal(change)) return *refusal;
+      // Every lane of the request switches at one instant: the request's own "at".
+      if (change.is_object() && change.contains("at")) {
         return error_response(400,
-                              "an outage is not a lane change: POST /v1/lanes/{lane}/outage with "
-                              "{\"for\": \"2s\"}");
+                              "\"at\" inside one change: the changes of a request apply at one "
+                              "instant; give it once, beside \"changes\": {\"at\": \"+5s\", "
+                              "\"changes\": [...]}");
       }
     }
     const auto at = body.value.find("at");
@@ -447,6 +466,7 @@ HttpResponse ControlApi::route(const HttpRequest& request) {
     if (method != "PATCH") return not_allowed(method, path, "GET, PATCH");
     const ParsedBody body = parse_body(request.body);
     if (!body.error.empty()) return error_response(400, body.error);
+    if (auto refusal = outage_keys_refusal(body.value)) return *refusal;
     json change = body.value;
     change.erase("at");
     if (change.contains("lane")) {

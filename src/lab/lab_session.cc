@@ -13,6 +13,7 @@
 #include <iostream>
 #include <thread>
 
+#include "control/api_client.hh"
 #include "core/topology.hh"
 #include "engine/clock.hh"
 #include "engine/lane.hh"
@@ -529,10 +530,42 @@ int lab_exec(const ExecRequest& request) {
   return status;
 }
 
+namespace {
+
+/// The lanes as the engine answers now (GET /v1/lanes: counters of this instant and the
+/// configuration in force, live changes included), or null when it does not answer.
+nlohmann::json live_lanes(const LabState& state) {
+  try {
+    control::ApiClient client(control_socket_for(state.state_path()), std::chrono::seconds(2));
+    const control::ApiAnswer answer = client.request("GET", "/v1/lanes");
+    if (!answer.ok()) return nullptr;
+    auto parsed = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.contains("lanes") && parsed["lanes"].is_array()) {
+      return std::move(parsed["lanes"]);
+    }
+  } catch (const std::exception&) {
+    // An engine that does not answer (stopping, another version) leaves the counters file.
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 nlohmann::json lab_status_json(const LabState& state) {
-  nlohmann::json json = {{"schema", kLabSchema},         {"name", state.name},
-                         {"file", state.file},           {"pid", state.pid},
-                         {"alive", lab_is_alive(state)}, {"lab", state.description}};
+  const bool alive = lab_is_alive(state);
+  nlohmann::json json = {{"schema", kLabSchema}, {"name", state.name}, {"file", state.file},
+                         {"pid", state.pid},     {"alive", alive},     {"lab", state.description}};
+  // Asked of the engine itself when it runs: what `GET /v1/lanes` answers, by lane name.
+  if (alive) {
+    if (const nlohmann::json lanes = live_lanes(state); lanes.is_array()) {
+      json["live"] = nlohmann::json::object();
+      for (const auto& lane : lanes) {
+        if (lane.is_object() && lane.contains("name") && lane["name"].is_string()) {
+          json["live"][lane["name"].get<std::string>()] = lane;
+        }
+      }
+    }
+  }
   // Rewritten atomically every second, but read defensively all the same: a counters file
   // that is not an object (another version's, cut short) shows as no counters.
   const io::InputFile counters =
@@ -571,6 +604,22 @@ std::string fidelity_status_text(const nlohmann::json& lane) {
   return text;
 }
 
+/// "now (changed live): up 150 ms, 1 Gbit/s, loss 0%; down ..." for a lane whose rate, delay
+/// or loss was changed through the API since `up`; "" for one that was not.
+std::string live_change_text(const nlohmann::json& lane) {
+  if (lane.at("up").value("live_changes_applied", 0) == 0 &&
+      lane.at("down").value("live_changes_applied", 0) == 0) {
+    return {};
+  }
+  const auto direction = [&](const char* name) {
+    const auto& config = lane.at(name).at("config");
+    return fmt::format("{} {}, {}, loss {:g}%", name, config.value("delay", "-"),
+                       config.value("rate", "-"), config.value("loss", 0.0) * 100.0);
+  };
+  return fmt::format("{:<15}   now (changed live): {}; {}\n", "", direction("up"),
+                     direction("down"));
+}
+
 /// The sites and lanes tables of a lab's status (throws nlohmann::json::exception when the
 /// recorded description lacks what they show).
 std::string lab_tables(const LabState& state, const nlohmann::json& json) {
@@ -592,14 +641,24 @@ std::string lab_tables(const LabState& state, const nlohmann::json& json) {
     const std::string name = lane.at("name").get<std::string>();
     std::string packets = "-";
     std::string dropped = "-";
-    if (json.contains("counters") && json.at("counters").at("lanes").contains(name)) {
-      const auto& counters = json.at("counters").at("lanes").at(name);
+    // The engine's answer of this instant, else the counters file it rewrites every second;
+    // both give per direction packets_out and dropped {cause: {packets}}.
+    const nlohmann::json* live =
+        json.contains("live") && json["live"].contains(name) ? &json["live"][name] : nullptr;
+    const nlohmann::json* counters =
+        json.contains("counters") && json.at("counters").at("lanes").contains(name)
+            ? &json.at("counters").at("lanes").at(name)
+            : nullptr;
+    if (live != nullptr || counters != nullptr) {
+      const auto direction_counters = [&](const char* direction) -> const nlohmann::json& {
+        return live != nullptr ? live->at(direction).at("counters") : counters->at(direction);
+      };
       const auto count = [&](const char* direction, const char* field) {
-        return counters.at(direction).value(field, std::uint64_t{0});
+        return direction_counters(direction).value(field, std::uint64_t{0});
       };
       const auto drops = [&](const char* direction) {
         std::uint64_t total = 0;
-        for (const auto& [cause, value] : counters.at(direction).at("dropped").items()) {
+        for (const auto& [cause, value] : direction_counters(direction).at("dropped").items()) {
           total += value.value("packets", std::uint64_t{0});
         }
         return total;
@@ -612,6 +671,7 @@ std::string lab_tables(const LabState& state, const nlohmann::json& json) {
                         packets, dropped);
     text += fmt::format("{:<15}   up:   {}\n{:<15}   down: {}\n", "",
                         lane.at("up").get<std::string>(), "", lane.at("down").get<std::string>());
+    if (live != nullptr) text += live_change_text(*live);
     if (json.contains("counters") && json["counters"]["lanes"].contains(name)) {
       text += fidelity_status_text(json["counters"]["lanes"][name]);
     }

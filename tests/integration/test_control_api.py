@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import statistics
 import subprocess
 import sys
 
@@ -57,8 +58,11 @@ def test_a_live_rtt_change_is_what_ping_sees(longhaul_lab):
     response = lab.set("east", rtt="10ms")
     assert response["changes"][0]["lane"] == "east", response
     after = ping_rtts(lab, "hq", "east", 10)
-    # Every ping sent after the change (the call returns once it is applied) has the new RTT.
-    assert all(10.0 - RTT_EPSILON_MS <= rtt <= 11.0 for rtt in after), after
+    # Every ping sent after the change (the call returns once it is applied) has the new RTT:
+    # none is below it, none has the old one (a late wake-up on a loaded 2-vCPU VM may add a few
+    # milliseconds to one ping, never 10), and the median is the new RTT.
+    assert all(10.0 - RTT_EPSILON_MS <= rtt < 20.0 - RTT_EPSILON_MS for rtt in after), after
+    assert statistics.median(after) <= 11.0, after
     config = lab.lane("east")
     assert config["up"]["config"]["delay_s"] == pytest.approx(0.005)
     assert config["down"]["config"]["delay_s"] == pytest.approx(0.005)

@@ -224,5 +224,40 @@ TEST(ApiChanges, RefuseOutageKeysWhichOnlyTheOutageEndpointChecks) {
   }
   EXPECT_TRUE(target.posted.empty());
 }
+
+TEST(ApiChanges, APatchRefusesOutageKeysToo) {
+  test_support::FakeControlTarget target;
+  ControlApi api{target};
+  for (const char* body : {R"({"outage": 5})", R"({"outage": "bogus"})", R"({"outage": "-5s"})",
+                           R"({"rate": "1mbit", "outage_direction": "up"})"}) {
+    const auto response = api.handle({"PATCH", "/v1/lanes/japan", body});
+    EXPECT_EQ(response.status, 400) << body;
+    EXPECT_NE(response.body.find("/outage"), std::string::npos) << response.body;
+  }
+  EXPECT_TRUE(target.posted.empty());
+}
+
+TEST(ApiChanges, AtAndLaneWhereTheyWouldGoUnreadAreRefused) {
+  test_support::FakeControlTarget target;
+  ControlApi api{target};
+  // One change's own "at" would be ignored (the request's instant is shared by every lane).
+  auto response =
+      api.handle({"POST", "/v1/changes",
+                  R"({"changes": [{"lane": "japan", "rate": "75mbit", "at": "+60s"}]})"});
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(response.body.find("inside one change"), std::string::npos) << response.body;
+  // Inside a direction, "at" and "lane" would be ignored too.
+  for (const char* body : {R"({"up": {"delay": "60ms", "at": "+5s"}})",
+                           R"({"down": {"lane": "england", "delay": "60ms"}})"}) {
+    response = api.handle({"PATCH", "/v1/lanes/japan", body});
+    EXPECT_EQ(response.status, 400) << body;
+    EXPECT_NE(response.body.find("inside a direction"), std::string::npos) << response.body;
+  }
+  EXPECT_TRUE(target.posted.empty());
+  // At the top, both are fine.
+  response = api.handle({"POST", "/v1/changes",
+                         R"({"at": "+1s", "changes": [{"lane": "japan", "rate": "75mbit"}]})"});
+  EXPECT_EQ(response.status, 200) << response.body;
+}
 }  // namespace
 }  // namespace longhaul::control
