@@ -17,6 +17,7 @@
 #include "cli/watch_view.hh"
 #include "control/api_client.hh"
 #include "control/control_api.hh"
+#include "control/web_proxy.hh"
 #include "core/units.hh"
 #include "lab/control_host.hh"
 #include "lab/engine_directory.hh"
@@ -360,6 +361,76 @@ int WatchCommand::execute() {
     if (next < now) next = now + step;
   }
   return g_stop_signal == SIGTERM ? 128 + SIGTERM : 0;
+}
+
+WebCommand::WebCommand(CLI::App& app) {
+  command_ = app.add_subcommand(
+      "web", "Serve the web dashboard of a running lab, run or bridge (started without --web)");
+  command_->footer(
+      "Serves the dashboard page on a TCP address and relays its requests and event stream to\n"
+      "the engine's control socket, until Ctrl-C (exit 0) or until the engine goes away (exit\n"
+      "4). Loopback by default, on a free port unless --listen names one; any other address\n"
+      "needs --token-file. Needs access to the engine's socket: root, or under sudo the group\n"
+      "of the user who started it. See docs/dashboard.md.\n\n"
+      "Examples:\n"
+      "  longhaul web four-sites --listen 8080\n"
+      "  longhaul web four-sites --listen 0.0.0.0:8080 --token-file ~/.longhaul-token");
+  command_->add_option("lab", lab_,
+                       "The lab, run (rN) or bridge (default: the only lab that is up)");
+  command_
+      ->add_option("--listen", listen_,
+                   "Serve on [ADDR:]PORT (default: a free port on 127.0.0.1; any address but "
+                   "loopback needs --token-file)")
+      ->type_name("[ADDR:]PORT");
+  command_
+      ->add_option("--token-file", token_file_,
+                   "Require the token on this file's first line for every request (mode 600)")
+      ->type_name("FILE");
+}
+
+int WebCommand::execute() {
+  control::ServerEndpoint endpoint = listen_ == "127.0.0.1:0"
+                                         ? control::ServerEndpoint{{}, "127.0.0.1", 0, {}, true}
+                                         : parse_listen_address("--listen", listen_);
+  endpoint.dashboard = true;
+  if (token_file_) {
+    try {
+      endpoint.token = control::read_token_file(*token_file_);
+    } catch (const std::runtime_error& error) {
+      throw UsageError(error.what());
+    }
+  } else if (!control::is_loopback(endpoint.host)) {
+    throw UsageError(fmt::format(
+        "--listen {}: not a loopback address, so anyone who reaches it could change the lanes; "
+        "give --token-file FILE (a private file whose first line is the token)",
+        listen_));
+  }
+  const lab::EngineRef engine = lab::choose_engine(lab_, "its name: longhaul web LAB");
+  if (!lab::socket_answers(engine.socket)) {
+    throw std::runtime_error(
+        fmt::format("{}: nothing answers on its control socket {}", engine.label(), engine.socket));
+  }
+  g_stop_signal = 0;
+  const StopSignals stop_signals;
+  const control::WebProxy proxy(engine.socket, endpoint);
+  const auto& bound = proxy.endpoint();
+  std::cout << fmt::format("longhaul web: the dashboard of {} at {}{}; Ctrl-C stops\n",
+                           engine.label(), endpoint_url(bound),
+                           bound.token.empty() ? "" : " (open it once at /?token=TOKEN)")
+            << std::flush;
+  // The engine's going away ends the command (the page says so meanwhile); a signal too.
+  while (g_stop_signal == 0) {
+    if (!lab::socket_answers(engine.socket)) {
+      std::cerr << fmt::format(
+          "longhaul web: {} has gone (its control socket {} does not "
+          "answer)\n",
+          engine.label(), engine.socket);
+      return 4;
+    }
+    // Polling another process's socket; a signal cuts the wait short (EINTR).
+    ::poll(nullptr, 0, 500);
+  }
+  return 0;
 }
 
 }  // namespace longhaul::cli

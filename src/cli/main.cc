@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   cli::DownCommand down(app);
   cli::SetCommand set(app);
   cli::WatchCommand watch(app);
+  cli::WebCommand web(app);
   cli::CaptureCommand capture(app);
   cli::BridgeCommand bridge(app);
   cli::BenchCommand bench(app);
@@ -161,6 +162,7 @@ int main(int argc, char** argv) {
     if (down.selected()) return down.execute();
     if (set.selected()) return set.execute();
     if (watch.selected()) return watch.execute();
+    if (web.selected()) return web.execute();
     if (capture.selected()) return capture.execute();
     if (bridge.selected()) return bridge.execute();
     if (bench.selected()) return bench.execute();

@@ -76,7 +76,8 @@ ApiAnswer ApiClient::request(std::string_view method, std::string_view path,
     throw ApiUnreachable(
         fmt::format("no answer from the control socket {}: {}", socket_path_, problem));
   }
-  return {response.status, response.body};
+  return {response.status, response.body, response.get_header_value("Content-Type"),
+          response.get_header_value("Allow")};
 }
 
 }  // namespace longhaul::control

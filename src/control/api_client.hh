@@ -24,6 +24,8 @@ class ApiUnreachable : public std::runtime_error {
 struct ApiAnswer {
   int status = 0;
   std::string body;
+  std::string content_type{};  ///< as the server sent it
+  std::string allow{};         ///< the Allow header of a 405
 
   bool ok() const noexcept { return status >= 200 && status < 300; }
   /// The server's message of an error answer ({"error": "..."}), else the body as it came.

@@ -13,15 +13,14 @@
 #include <stdexcept>
 
 #include "control/event_stream.hh"
+#include "control/http_listener.hh"
 #include "io/text_file.hh"
-#include "web/dashboard_assets.hh"
 
 namespace longhaul::control {
 
 namespace {
 
 constexpr int kServerThreads = kMaxEventStreams + 8;  // streams, plus short requests beside them
-constexpr const char* kTokenCookie = "longhaul_token";
 
 gid_t socket_group() {
   // Under sudo the invoking user's group may talk to the engine; otherwise the process's own.
@@ -31,37 +30,6 @@ gid_t socket_group() {
     if (end != nullptr && *end == '\0') return static_cast<gid_t>(gid);
   }
   return ::getgid();
-}
-
-void json_error(httplib::Response& response, int status, const std::string& message) {
-  response.status = status;
-  response.set_content(nlohmann::json{{"error", message}, {"status", status}}.dump() + "\n",
-                       "application/json");
-}
-
-/// Compares in time independent of where the strings differ (the token is a secret).
-bool same_secret(std::string_view given, std::string_view expected) {
-  unsigned char difference = given.size() == expected.size() ? 0 : 1;
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    difference |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
-  }
-  return difference == 0;
-}
-
-std::string cookie_value(const httplib::Request& request, std::string_view name) {
-  const std::string cookies = request.get_header_value("Cookie");
-  std::string_view rest = cookies;
-  while (!rest.empty()) {
-    const std::size_t end = rest.find(';');
-    std::string_view item = rest.substr(0, end);
-    while (item.starts_with(' ')) item.remove_prefix(1);
-    if (item.starts_with(name) && item.size() > name.size() && item[name.size()] == '=') {
-      return std::string(item.substr(name.size() + 1));
-    }
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
-  }
-  return {};
 }
 
 }  // namespace
@@ -103,37 +71,8 @@ ApiServer::ApiServer(ControlApi& api, ControlTarget& target, ServerEndpoint endp
       target_(target),
       endpoint_(std::move(endpoint)),
       server_(std::make_unique<httplib::Server>()) {
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kServerThreads); };
-  server_->set_payload_max_length(kMaxBodyBytes);
-  server_->set_read_timeout(5, 0);
-  server_->set_write_timeout(5, 0);
-  if (!endpoint_.token.empty()) {
-    // Every request carries the token; the dashboard's page gets it once in its URL and keeps it
-    // as a cookie (EventSource cannot send headers).
-    server_->set_pre_routing_handler([this](const httplib::Request& request,
-                                            httplib::Response& response) {
-      const std::string& token = endpoint_.token;
-      const std::string bearer = request.get_header_value("Authorization");
-      if (bearer.starts_with("Bearer ") && same_secret(bearer.substr(7), token)) {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      if (same_secret(cookie_value(request, kTokenCookie), token)) {
-        return httplib::Server::HandlerResponse::Unhandled;
-      }
-      if (endpoint_.dashboard && request.path == "/" && request.has_param("token") &&
-          same_secret(request.get_param_value("token"), token)) {
-        response.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict",
-                                                      kTokenCookie, token));
-        response.set_redirect("/");  // the token leaves the address bar and the history
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      json_error(response, 401,
-                 "this API needs its token: send \"Authorization: Bearer TOKEN\" (the first line "
-                 "of the --token-file), or open the dashboard at /?token=TOKEN");
-      response.set_header("WWW-Authenticate", "Bearer");
-      return httplib::Server::HandlerResponse::Handled;
-    });
-  }
+  configure_server(*server_, kServerThreads);
+  guard_with_token(*server_, endpoint_);
   server_->Get("/v1/events", [this](const httplib::Request& request, httplib::Response& response) {
     const ParsedInterval interval = parse_event_interval(
         request.has_param("interval") ? request.get_param_value("interval") : std::string());
@@ -158,12 +97,7 @@ ApiServer::ApiServer(ControlApi& api, ControlTarget& target, ServerEndpoint endp
         [this](bool) { streams_.fetch_sub(1); });
   });
   const auto serve = [this](const httplib::Request& request, httplib::Response& response) {
-    if (endpoint_.dashboard && request.method == "GET") {
-      if (const web::Asset* asset = web::find_asset(request.path); asset != nullptr) {
-        response.set_content(std::string(asset->body), std::string(asset->content_type).c_str());
-        return;
-      }
-    }
+    if (endpoint_.dashboard && serve_dashboard_asset(request, response)) return;
     HttpResponse answer;
     {
       const std::lock_guard lock(api_mutex_);
@@ -190,32 +124,13 @@ ApiServer::ApiServer(ControlApi& api, ControlTarget& target, ServerEndpoint endp
     if (!answer.allow.empty()) response.set_header("Allow", answer.allow);
     response.set_content(answer.body, answer.content_type.c_str());
   };
-  for (const char* pattern : {R"(/.*)"}) {
-    server_->Get(pattern, serve);
-    server_->Post(pattern, serve);
-    server_->Patch(pattern, serve);
-    server_->Put(pattern, serve);
-    server_->Delete(pattern, serve);
-    server_->Options(pattern, serve);
-  }
-  // Errors httplib answers itself (413 for a body over the limit, 400 for a bad request line).
-  server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
-    if (!response.body.empty()) return;
-    const std::string message =
-        response.status == 413
-            ? fmt::format("the body is larger than the limit of {} bytes", kMaxBodyBytes)
-            : fmt::format("HTTP status {}", response.status);
-    json_error(response, response.status, message);
-  });
+  route_everything(*server_, serve);
   if (endpoint_.unix_path.empty()) {
-    bind_tcp();
+    bind_tcp(*server_, endpoint_);
   } else {
     bind_unix();
   }
-  thread_ = std::thread([this] {
-    server_->listen_after_bind();
-    listening_done_ = true;
-  });
+  thread_ = std::make_unique<ServerThread>(*server_);
 }
 
 void ApiServer::bind_unix() {
@@ -235,33 +150,8 @@ void ApiServer::bind_unix() {
   }
 }
 
-void ApiServer::bind_tcp() {
-  const std::string& host = endpoint_.host;
-  const int asked = endpoint_.port;
-  if (endpoint_.port == 0) {
-    endpoint_.port = server_->bind_to_any_port(host.c_str());
-  } else if (!server_->bind_to_port(host.c_str(), endpoint_.port)) {
-    endpoint_.port = -1;
-  }
-  if (endpoint_.port <= 0) {
-    const int error = errno;
-    throw std::runtime_error(fmt::format(
-        "cannot listen on {}: {} (is the port taken, or the address not this machine's?)",
-        host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, asked)
-                                            : fmt::format("{}:{}", host, asked),
-        std::strerror(error)));
-  }
-}
-
 ApiServer::~ApiServer() {
-  // stop() only stops a server that is running: one destroyed right after it was made (another
-  // listener failed) must first have started, or its thread would listen on forever.
-  for (int waited_ms = 0; waited_ms < 2000 && !listening_done_ && !server_->is_running();
-       ++waited_ms) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  thread_.reset();  // event streams end, requests in flight finish
   if (!endpoint_.unix_path.empty()) ::unlink(endpoint_.unix_path.c_str());
 }
 

@@ -26,6 +26,8 @@ class Server;
 
 namespace longhaul::control {
 
+class ServerThread;  // http_listener.hh
+
 struct ServerEndpoint {
   std::string unix_path;  ///< a unix socket, or:
   std::string host;       ///< a TCP address (IPv4 or IPv6 literal)
@@ -51,16 +53,14 @@ class ApiServer {
 
  private:
   void bind_unix();
-  void bind_tcp();
 
   ControlApi& api_;
   ControlTarget& target_;
   std::mutex api_mutex_;  // ControlApi is not thread-safe; requests are short
   ServerEndpoint endpoint_;
   std::atomic<int> streams_{0};
-  std::atomic<bool> listening_done_{false};
   std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<ServerThread> thread_;  // after server_: stops before it goes
 };
 
 /// Whether `host` is a loopback address (127.0.0.0/8, ::1, or "localhost").

@@ -3,7 +3,8 @@ Selenium (Debian's chromium, chromium-driver and python3-selenium), against a ru
 with `longhaul up --web 127.0.0.1:PORT`. The page names every lane, its figures move while real
 traffic flows, a change typed in its form is what the API and a ping in the lab then see, a bad
 value shows the API's own message and changes nothing, it says so when the engine has gone, and
-it picks up the next lab served on the same port.
+it picks up the next lab served on the same port. `longhaul web LAB` serves the same page for
+a lab that was started without --web, relaying to its socket.
 With --token-file, the API refuses a request without the token and the page opens through
 /?token=.
 
@@ -253,6 +254,46 @@ def test_a_token_guards_the_api_and_opens_the_page(longhaul_lab, browser, tmp_pa
     # The redirect took the token out of the address bar.
     assert browser.current_url == f"{base}/"
     browser.save_screenshot(str(tmp_path / "dashboard-token.png"))
+
+
+def test_longhaul_web_serves_the_dashboard_of_a_lab_up_without_it(longhaul, longhaul_lab,
+                                                                  browser):
+    lab = longhaul_lab(dict(TWO_SITES, name="dash-attach"))
+    # Refused before anything is served: another address than loopback needs a token.
+    open_to_all = longhaul.run("web", lab.name, "--listen", "0.0.0.0:1")
+    assert open_to_all.returncode == 2 and "--token-file" in open_to_all.stderr, \
+        open_to_all.stderr
+    port = free_port()
+    web = longhaul.start("web", lab.name, "--listen", f"127.0.0.1:{port}")
+    wait_until(lambda: "dashboard of lab dash-attach" in web.stdout() or web.poll() is not None,
+               timeout=10, what="longhaul web to listen")
+    assert web.poll() is None, web.output()
+    assert f"http://127.0.0.1:{port}/" in web.stdout(), web.stdout()
+    browser.get(f"http://127.0.0.1:{port}/")
+    page_wait(browser, lambda d: shows_the_lab(d, ["wire"], ["left", "right"]),
+              "the lane and sites named, and a first sample, relayed from the lab's socket")
+    assert browser.find_element("id", "conn").get_attribute("data-state") == "live"
+
+    # A change through the form goes through the relay to the engine; a ping sees it.
+    browser.find_element("css selector", '#lanes tbody tr[data-lane="wire"]').click()
+    page_wait(browser, lambda d: d.find_element("id", "detail-name").text == "wire",
+              "wire selected")
+    submit_form(browser, {"rtt": "4ms"})
+    assert "Applied" in form_message(browser, "ok")
+    assert lab.lane("wire")["up"]["config"]["delay_s"] == pytest.approx(0.002)
+    rtts = ping_rtts(lab, "left", "right", 5)
+    assert all(4.0 - RTT_EPSILON_MS <= rtt < 10.0 - RTT_EPSILON_MS for rtt in rtts), rtts
+    # The engine's refusal, relayed word for word.
+    submit_form(browser, {"rate": "fast"})
+    with pytest.raises(ApiError) as refused:
+        lab.set("wire", rate="fast")
+    assert form_message(browser, "error") == str(refused.value.message)
+
+    # The lab goes: the page says so, and `longhaul web` ends with status 4.
+    lab.down()
+    page_wait(browser, lambda d: "engine has gone" in banner_text(d), "the engine-gone banner")
+    assert web.wait(timeout=10) == 4, web.output()
+    assert "lab dash-attach has gone" in web.stderr(), web.stderr()
 
 
 # -------------------------------------------------------------------------------------------
