@@ -41,6 +41,8 @@ EXEMPT = {
     "bridge --lane a=enp1s0f0": "needs two real NICs",
     "longhaul set wan 0": "needs the bridge on two real NICs above (test_capture_bridge.py "
                           "sets and watches a bridge by its name)",
+    "longhaul web four-sites --listen 8091": "serves until Ctrl-C (test_dashboard.py drives "
+                                             "`longhaul web` in a browser)",
     "longhaul watch wan": "needs the bridge on two real NICs above (test_capture_bridge.py)",
     "longhaul shell england": "an interactive shell",
     "bench client A ": "host A is another machine",
