@@ -46,7 +46,8 @@ def test_package_holds_the_binary_man_page_completions_and_docs(deb):
                  "./usr/share/doc/longhaul/copyright",
                  "./usr/share/doc/longhaul/changelog.gz",
                  "./usr/share/doc/longhaul/examples/four-sites.toml",
-                 "./usr/share/doc/longhaul/docs/labs.md"):
+                 "./usr/share/doc/longhaul/docs/labs.md",
+                 "./usr/share/doc/longhaul/docs/openapi.json"):
         assert f" {path}\n" in contents, f"{path} is not in {deb.name}"
     fields = run("dpkg-deb", "--field", str(deb), "Package", "Architecture", "Depends").stdout
     assert "Package: longhaul" in fields
