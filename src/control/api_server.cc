@@ -74,17 +74,9 @@ ApiServer::ApiServer(ControlApi& api, ControlTarget& target, ServerEndpoint endp
   configure_server(*server_, kServerThreads);
   guard_with_token(*server_, endpoint_);
   server_->Get("/v1/events", [this](const httplib::Request& request, httplib::Response& response) {
-    const ParsedInterval interval = parse_event_interval(
-        request.has_param("interval") ? request.get_param_value("interval") : std::string());
-    if (!interval.error.empty()) return json_error(response, 400, interval.error);
-    if (streams_.fetch_add(1) >= kMaxEventStreams) {
-      streams_.fetch_sub(1);
-      return json_error(response, 503,
-                        fmt::format("{} event streams are open already, the most this engine "
-                                    "serves; close one",
-                                    kMaxEventStreams));
-    }
-    auto stream = std::make_shared<EventStream>(target_, api_.change_log(), interval.interval);
+    const auto interval = admit_event_stream(request, response, streams_, "this engine serves");
+    if (!interval) return;
+    auto stream = std::make_shared<EventStream>(target_, api_.change_log(), *interval);
     response.set_header("Cache-Control", "no-cache");
     response.set_chunked_content_provider(
         "text/event-stream",

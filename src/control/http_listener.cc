@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "control/control_api.hh"
+#include "control/event_stream.hh"
 #include "web/dashboard_assets.hh"
 
 namespace longhaul::control {
@@ -110,6 +111,25 @@ void route_everything(httplib::Server& server, const httplib::Server::Handler& h
   server.Put(pattern, handler);
   server.Delete(pattern, handler);
   server.Options(pattern, handler);
+}
+
+std::optional<core::Nanos> admit_event_stream(const httplib::Request& request,
+                                              httplib::Response& response,
+                                              std::atomic<int>& streams, std::string_view who) {
+  const ParsedInterval interval = parse_event_interval(
+      request.has_param("interval") ? request.get_param_value("interval") : std::string());
+  if (!interval.error.empty()) {
+    json_error(response, 400, interval.error);
+    return std::nullopt;
+  }
+  if (streams.fetch_add(1) >= kMaxEventStreams) {
+    streams.fetch_sub(1);
+    json_error(response, 503,
+               fmt::format("{} event streams are open already, the most {}; close one",
+                           kMaxEventStreams, who));
+    return std::nullopt;
+  }
+  return interval.interval;
 }
 
 void bind_tcp(httplib::Server& server, ServerEndpoint& endpoint) {

@@ -6,8 +6,12 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+
+#include "core/time.hh"
 
 #include "control/api_server.hh"
 
@@ -32,6 +36,14 @@ bool serve_dashboard_asset(const httplib::Request& request, httplib::Response& r
 
 /// Routes every method of every path to `handler` (after the more specific routes).
 void route_everything(httplib::Server& server, const httplib::Server::Handler& handler);
+
+/// Admits one GET /v1/events: its ?interval= parsed (400 when bad) and a place among the
+/// kMaxEventStreams that `streams` counts (503 when full; `who` ends that message). The interval,
+/// or nullopt when `response` already holds the refusal. An admitted stream must give its place
+/// back (streams - 1) when it ends.
+std::optional<core::Nanos> admit_event_stream(const httplib::Request& request,
+                                              httplib::Response& response,
+                                              std::atomic<int>& streams, std::string_view who);
 
 /// Binds `endpoint`'s TCP address (port 0: any free one, written back). Throws
 /// std::runtime_error naming the address when it cannot.

@@ -26,16 +26,7 @@ WebProxy::WebProxy(std::string socket_path, ServerEndpoint endpoint)
   guard_with_token(*server_, endpoint_);
   server_->Get("/v1/events", [this](const httplib::Request& request, httplib::Response& response) {
     // Checked here too, so a bad interval gets its 400 rather than a stream that ends at once.
-    const ParsedInterval interval = parse_event_interval(
-        request.has_param("interval") ? request.get_param_value("interval") : std::string());
-    if (!interval.error.empty()) return json_error(response, 400, interval.error);
-    if (streams_.fetch_add(1) >= kMaxEventStreams) {
-      streams_.fetch_sub(1);
-      return json_error(response, 503,
-                        fmt::format("{} event streams are open already, the most `longhaul web` "
-                                    "relays; close one",
-                                    kMaxEventStreams));
-    }
+    if (!admit_event_stream(request, response, streams_, "`longhaul web` relays")) return;
     response.set_header("Cache-Control", "no-cache");
     const std::string target = request.target;
     response.set_chunked_content_provider(
