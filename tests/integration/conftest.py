@@ -629,3 +629,25 @@ def iperf3_server():
         server.process.wait(timeout=10)
     for log in logs:
         log.close()
+
+
+# --------------------------------------------------------------------------
+# Clients of the control API (python/longhaul_client.py)
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client_env(monkeypatch):
+    """The environment the Python client's `longhaul` calls run with: this build's binary, C
+    locale, no sudo identity. Files of API tests use it with
+    `pytestmark = pytest.mark.usefixtures("client_env")`."""
+    monkeypatch.setenv("LONGHAUL_BIN", str(longhaul_binary()))
+    for key, value in base_env().items():
+        monkeypatch.setenv(key, value)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that was free a moment ago (for --listen / --web)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,11 +27,7 @@ TWO_LANES = {"name": "api", "site": [{"name": "hq"}, {"name": "east"}, {"name": 
                        "rate": "200mbit"}]}
 
 
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch):
-    monkeypatch.setenv("LONGHAUL_BIN", str(longhaul_binary()))
-    for key, value in base_env().items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
 def ping_rtts(lab: Lab, source: str, target: str, count: int) -> list[float]:

@@ -35,11 +35,7 @@ def star(name: str, **lanes: dict) -> dict:
     return topology
 
 
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch):
-    monkeypatch.setenv("LONGHAUL_BIN", str(longhaul_binary()))
-    for key, value in base_env().items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
 def next_events(stream, wanted, timeout: float = 10.0) -> list[dict]:

@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import REPO_ROOT, RTT_EPSILON_MS, base_env, longhaul_binary, wait_until  # noqa: E402
+from conftest import (REPO_ROOT, RTT_EPSILON_MS, base_env, free_port, longhaul_binary,  # noqa: E402
+                      wait_until)
 
 sys.path.insert(0, str(REPO_ROOT / "python"))
 from longhaul_client import ApiError, Lab  # noqa: E402
@@ -49,17 +49,9 @@ TWO_SITES = {"name": "dash-token", "site": [{"name": "left"}, {"name": "right"}]
 WAIT_S = 20  # for the page; samples come every second
 
 
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch):
-    monkeypatch.setenv("LONGHAUL_BIN", str(longhaul_binary()))
-    for key, value in base_env().items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_browser(width: int = 1440, height: int = 1000):

@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import pytest
 
-from conftest import REPO_ROOT, base_env, longhaul_binary, wait_until
+from conftest import REPO_ROOT, base_env, free_port, longhaul_binary, wait_until
 
 sys.path.insert(0, str(REPO_ROOT / "python"))
 from longhaul_client import Lab, _UnixConnection  # noqa: E402
@@ -235,10 +235,6 @@ class Answer:
         return self.headers.get("Content-Type", "").split(";")[0].strip()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

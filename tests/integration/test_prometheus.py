@@ -19,11 +19,10 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, Process, base_env, longhaul_binary, wait_until
+from conftest import REPO_ROOT, Process, base_env, free_port, wait_until
 
 sys.path.insert(0, str(REPO_ROOT / "python"))
 pytest_plugins = ["longhaul_pytest"]
@@ -37,17 +36,9 @@ LAB = {"name": "prom", "site": [{"name": "a"}, {"name": "b"}],
 SCRAPE_TIMEOUT_S = 30
 
 
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch):
-    monkeypatch.setenv("LONGHAUL_BIN", str(longhaul_binary()))
-    for key, value in base_env().items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def docs_scrape_configs() -> list[str]:

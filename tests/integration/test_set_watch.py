@@ -34,11 +34,7 @@ LAB = {"name": "setwatch", "site": [{"name": "hq"}, {"name": "east"}, {"name": "
                  "loss": "0.1%"}]}
 
 
-@pytest.fixture(autouse=True)
-def client_env(monkeypatch):
-    monkeypatch.setenv("LONGHAUL_BIN", str(longhaul_binary()))
-    for key, value in base_env().items():
-        monkeypatch.setenv(key, value)
+pytestmark = pytest.mark.usefixtures("client_env")
 
 
 def ping_rtts(lab: Lab, source: str, target: str, count: int) -> list[float]:
