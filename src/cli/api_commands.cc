@@ -292,7 +292,7 @@ int SetCommand::execute() {
     std::cout << answer.body << (answer.body.ends_with("\n") ? "" : "\n");
     return 0;
   }
-  std::cout << set_answer_line(engine.name, lane, request,
+  std::cout << set_answer_line(engine.kind, engine.name, lane, request,
                                answer_json(answer, client.socket_path()))
             << "\n";
   return 0;

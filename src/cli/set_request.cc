@@ -215,8 +215,9 @@ ApiRequest set_request(const std::string& lane, const SetInput& input) {
   return {"PATCH", "/v1/lanes/" + url_path_segment(lane), body};
 }
 
-std::string set_answer_line(const std::string& lab, const std::string& lane,
-                            const ApiRequest& request, const nlohmann::json& answer) {
+std::string set_answer_line(const std::string& kind, const std::string& name,
+                            const std::string& lane, const ApiRequest& request,
+                            const nlohmann::json& answer) {
   std::string what;
   if (request.method == "POST") {
     const std::string direction = request.body.value("direction", "both");
@@ -232,8 +233,8 @@ std::string set_answer_line(const std::string& lab, const std::string& lane,
   const std::string change =
       answer.contains("change") ? answer["change"].dump() : std::string("(no id)");
   const double at_s = answer.value("at_s", 0.0);
-  return fmt::format("lab {} lane {}: change {}, {}, at {:.3f} s of lab time", lab, lane, change,
-                     what, at_s);
+  return fmt::format("{} {} lane {}: change {}, {}, at {:.3f} s of {} time", kind, name, lane,
+                     change, what, at_s, kind);
 }
 
 }  // namespace longhaul::cli

@@ -39,9 +39,11 @@ struct ApiRequest {
 /// live, a value does not parse, flags contradict each other or nothing is asked for.
 ApiRequest set_request(const std::string& lane, const SetInput& input);
 
-/// The one line `set` prints for a server's answer ({"change": N, "at_s": T, ...}) to `request`.
-std::string set_answer_line(const std::string& lab, const std::string& lane,
-                            const ApiRequest& request, const nlohmann::json& answer);
+/// The one line `set` prints for a server's answer ({"change": N, "at_s": T, ...}) to `request`,
+/// sent to engine `name` of `kind` ("lab", "run", "bridge").
+std::string set_answer_line(const std::string& kind, const std::string& name,
+                            const std::string& lane, const ApiRequest& request,
+                            const nlohmann::json& answer);
 
 /// `text` with every byte outside [A-Za-z0-9-._~] percent-encoded, for a URL path segment.
 std::string url_path_segment(const std::string& text);

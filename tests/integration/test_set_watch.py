@@ -267,3 +267,21 @@ def test_watch_says_when_the_engine_crashed(longhaul, longhaul_lab):
     result = longhaul.run("set", lab.name, "east", "--rtt", "5ms")
     assert result.returncode == 4 and f"its engine (pid {engine}) is gone" in result.stderr, \
         result.stderr
+
+
+def test_set_reaches_a_run_by_its_id(longhaul, tmp_path):
+    # The run's command waits (bounded) for the change, then pings through the run's link.
+    go = tmp_path / "go"
+    script = (f"i=0; while [ ! -e {go} ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; "
+              'ping -n -c 5 -i 0.05 -W 2 "$LONGHAUL_REMOTE"')
+    run = longhaul.start("run", "--rtt", "20ms", "--rate", "100mbit", "--", "sh", "-c", script)
+    wait_until(lambda: re.search(r"control API: \S+/(r\d+)\.sock", run.stderr())
+               or run.poll() is not None, timeout=20, what="the run's control API")
+    run_id = re.search(r"control API: \S+/(r\d+)\.sock", run.stderr()).group(1)
+    changed = longhaul.run("set", run_id, "link", "--rtt", "60ms")
+    go.touch()
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.startswith(f"run {run_id} lane link: change"), changed.stdout
+    assert run.wait(timeout=60) == 0, run.output()
+    rtts = [float(m) for m in re.findall(r"time=([\d.]+) ms", run.stdout())]
+    assert len(rtts) == 5 and min(rtts) >= 60.0 - RTT_EPSILON_MS, run.stdout()

@@ -140,14 +140,17 @@ TEST(SetRequest, TheLaneIsEscapedInThePath) {
 TEST(SetRequest, TheAnswerLineNamesTheChangeItsInstantAndWhatChanged) {
   const ApiRequest request = set_request("japan", flags({{"rtt", "400ms"}, {"loss-up", "1%"}}));
   const json answer = {{"change", 3}, {"at_s", 12.3456}, {"changes", json::array()}};
-  EXPECT_EQ(set_answer_line("four-sites", "japan", request, answer),
+  EXPECT_EQ(set_answer_line("lab", "four-sites", "japan", request, answer),
             "lab four-sites lane japan: change 3, loss-up 1%, rtt 400ms, at 12.346 s of lab time");
   SetInput outage;
   outage.outage = "2s";
-  EXPECT_EQ(set_answer_line("four-sites", "japan", set_request("japan", outage),
+  EXPECT_EQ(set_answer_line("lab", "four-sites", "japan", set_request("japan", outage),
                             {{"change", 4}, {"at_s", 1.0}}),
             "lab four-sites lane japan: change 4, outage of 2s (both directions), at 1.000 s of "
             "lab time");
+  // A run's or a bridge's answer names it as such.
+  EXPECT_EQ(set_answer_line("run", "r2", "link", request, answer),
+            "run r2 lane link: change 3, loss-up 1%, rtt 400ms, at 12.346 s of run time");
 }
 
 /// A lab of one lane, "japan", for the API core that reads what `set` sends.
