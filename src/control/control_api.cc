@@ -45,10 +45,6 @@ std::string join(const std::vector<std::string>& items) {
   return text;
 }
 
-double seconds(Nanos t) {
-  return static_cast<double>(t.count()) / 1e9;
-}
-
 /// What one request changes in one direction (unset: unchanged).
 struct DirectionEdit {
   std::optional<std::uint64_t> rate_bps;
@@ -251,16 +247,17 @@ json direction_json(const DirectionState& state) {
   json queue = json::object();
   if (state.queue.max_bytes != 0) queue["max_bytes"] = state.queue.max_bytes;
   if (state.queue.max_packets != 0) queue["max_packets"] = state.queue.max_packets;
-  if (state.queue.max_delay.count() != 0) queue["max_delay_s"] = seconds(state.queue.max_delay);
+  if (state.queue.max_delay.count() != 0)
+    queue["max_delay_s"] = core::to_seconds(state.queue.max_delay);
   return {{"config",
            {{"rate_bps", state.rate_bps},
             {"rate", state.rate_bps == 0 ? "unlimited"
                                          : core::format_rate(static_cast<double>(state.rate_bps))},
-            {"delay_s", seconds(state.delay)},
+            {"delay_s", core::to_seconds(state.delay)},
             {"delay", core::format_duration(state.delay)},
             {"loss", state.loss},
             {"queue", queue},
-            {"outage_until_s", seconds(state.outage_until)}}},
+            {"outage_until_s", core::to_seconds(state.outage_until)}}},
           {"counters",
            {{"packets_in", state.counters.packets_in},
             {"bytes_in", state.counters.bytes_in},
@@ -269,16 +266,27 @@ json direction_json(const DirectionState& state) {
             {"packets_duplicated", state.counters.packets_duplicated},
             {"dropped", drops}}},
           {"queue",
-           {{"packets", state.counters.packets_queued}, {"bytes", state.counters.bytes_queued}}},
+           {{"packets", state.counters.packets_queued},
+            {"bytes", state.counters.bytes_queued},
+            {"bottleneck_packets", state.bottleneck_packets},
+            {"bottleneck_bytes", state.bottleneck_bytes},
+            {"sojourn", sojourn_json(state.sojourn)}}},
           {"changes_applied", state.changes_applied},
-          {"last_change_at_s", seconds(state.last_change_at)},
+          {"last_change_at_s", core::to_seconds(state.last_change_at)},
           {"live_changes_applied", state.live_applied},
           {"live_changes_late", state.live_late},
           {"release_lateness",
-           {{"count", state.lateness_count},
-            {"p50_s", seconds(state.lateness_p50)},
-            {"p99_s", seconds(state.lateness_p99)},
-            {"max_s", seconds(state.lateness_max)}}}};
+           {{"count", state.lateness.count},
+            {"p50_s", core::to_seconds(state.lateness.p50)},
+            {"p99_s", core::to_seconds(state.lateness.p99)},
+            {"max_s", core::to_seconds(state.lateness.max)}}}};
+}
+
+json sojourn_json(const core::SojournHistogram::Snapshot& sojourn) {
+  return {{"count", sojourn.count()},
+          {"p50_s", core::to_seconds(sojourn.quantile(0.5))},
+          {"p99_s", core::to_seconds(sojourn.quantile(0.99))},
+          {"max_s", core::to_seconds(sojourn.max)}};
 }
 
 const std::vector<std::string>& live_keys() {
@@ -356,7 +364,7 @@ HttpResponse ControlApi::route(const HttpRequest& request) {
     json value = target_.identity();
     value["api"] = "v1";
     value["lanes"] = names;
-    value["engine_time_s"] = seconds(target_.now() - target_.origin());
+    value["engine_time_s"] = core::to_seconds(target_.now() - target_.origin());
     return json_response(value);
   }
   if (path == "/v1/params") {
@@ -497,7 +505,7 @@ HttpResponse ControlApi::apply(const json& changes, const json* at) {
     if (wanted < now) {
       return error_response(
           409, fmt::format("at \"{}\" is in the past: the engine has run {:.3f} s", text,
-                           seconds(now - target_.origin())));
+                           core::to_seconds(now - target_.origin())));
     }
     instant = std::max(instant, wanted);
   }
@@ -573,7 +581,7 @@ HttpResponse ControlApi::apply(const json& changes, const json* at) {
       if (edit.rate_bps && !edit.queue && queue_empty(queue)) {
         // A direction that had no rate gets the default queue of `run`: one bandwidth-delay
         // product of the lane's round trip at the new rate, at least 100 full-size packets.
-        const double bdp = static_cast<double>(rate) / 8.0 * seconds(rtt);
+        const double bdp = static_cast<double>(rate) / 8.0 * core::to_seconds(rtt);
         queue.max_bytes = std::max(static_cast<std::uint64_t>(bdp), 100 * kFullSizeWireBytes);
         live.queue = queue;
       }
@@ -610,101 +618,14 @@ HttpResponse ControlApi::apply(const json& changes, const json* at) {
                           "too many changes are waiting for their instant in one of these "
                           "lanes; wait for some to apply");
   }
-  const double at_s = seconds(instant - target_.origin());
-  const std::uint64_t id = change_log_.add(
-      {{"at_s", at_s}, {"posted_s", seconds(now - target_.origin())}, {"changes", summary}});
+  const double at_s = core::to_seconds(instant - target_.origin());
+  const std::uint64_t id = change_log_.add({{"at_s", at_s},
+                                            {"posted_s", core::to_seconds(now - target_.origin())},
+                                            {"changes", summary}});
   HttpResponse response = json_response({{"change", id}, {"at_s", at_s}, {"changes", summary}});
   response.applies_at = instant;
   response.awaits = std::move(awaits);
   return response;
-}
-
-std::string metrics_text(const ControlTarget& target) {
-  const json identity = target.identity();
-  const std::string engine = identity.value("name", "");
-  const auto& names = target.lane_names();
-  std::vector<std::array<DirectionState, 2>> states;
-  for (std::size_t l = 0; l < names.size(); ++l) {
-    states.push_back({target.state(l, 0), target.state(l, 1)});
-  }
-  // Label values escape backslash, quote and newline (the text format's rule).
-  const auto escape = [](const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-      if (c == '\\' || c == '"') out += '\\';
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out += c;
-    }
-    return out;
-  };
-  std::string text;
-  const auto family = [&](const char* name, const char* type, const char* help, auto value) {
-    text += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-    for (std::size_t l = 0; l < names.size(); ++l) {
-      for (int d = 0; d < 2; ++d) {
-        const std::string labels =
-            fmt::format("lab=\"{}\",lane=\"{}\",direction=\"{}\"", escape(engine), escape(names[l]),
-                        kDirectionNames[d]);
-        value(labels, states[l][static_cast<std::size_t>(d)]);
-      }
-    }
-  };
-  const auto simple = [&](const char* name, const char* type, const char* help, auto get) {
-    family(name, type, help, [&](const std::string& labels, const DirectionState& state) {
-      text += fmt::format("{}{{{}}} {}\n", name, labels, get(state));
-    });
-  };
-  simple("longhaul_packets_in_total", "counter", "Wire packets that entered the direction.",
-         [](const DirectionState& s) { return s.counters.packets_in; });
-  simple("longhaul_bytes_in_total", "counter", "L2 bytes that entered the direction.",
-         [](const DirectionState& s) { return s.counters.bytes_in; });
-  simple("longhaul_packets_out_total", "counter", "Wire packets the direction delivered.",
-         [](const DirectionState& s) { return s.counters.packets_out; });
-  simple("longhaul_bytes_out_total", "counter", "L2 bytes the direction delivered.",
-         [](const DirectionState& s) { return s.counters.bytes_out; });
-  for (const bool bytes : {false, true}) {
-    const char* name = bytes ? "longhaul_dropped_bytes_total" : "longhaul_dropped_packets_total";
-    family(name, "counter",
-           bytes ? "L2 bytes dropped, by cause." : "Wire packets dropped, by cause.",
-           [&](const std::string& labels, const DirectionState& state) {
-             for (int c = 0; c < core::kDropCauseCount; ++c) {
-               const auto index = static_cast<std::size_t>(c);
-               text += fmt::format("{}{{{},cause=\"{}\"}} {}\n", name, labels,
-                                   core::drop_cause_name(static_cast<core::DropCause>(c)),
-                                   bytes ? state.counters.dropped_bytes[index]
-                                         : state.counters.dropped_packets[index]);
-             }
-           });
-  }
-  simple("longhaul_queue_packets", "gauge", "Wire packets inside the direction now.",
-         [](const DirectionState& s) { return s.counters.packets_queued; });
-  simple("longhaul_queue_bytes", "gauge", "L2 bytes inside the direction now.",
-         [](const DirectionState& s) { return s.counters.bytes_queued; });
-  simple("longhaul_configured_delay_seconds", "gauge", "One-way propagation delay in force.",
-         [](const DirectionState& s) { return seconds(s.delay); });
-  simple("longhaul_configured_rate_bps", "gauge", "Bottleneck rate in force (0: unlimited).",
-         [](const DirectionState& s) { return s.rate_bps; });
-  simple("longhaul_configured_loss_ratio", "gauge", "Independent loss probability in force.",
-         [](const DirectionState& s) { return s.loss; });
-  simple("longhaul_changes_applied_total", "counter", "Schedule, trace and live changes applied.",
-         [](const DirectionState& s) { return s.changes_applied; });
-  simple("longhaul_live_changes_late_total", "counter",
-         "Live changes that reached the direction after their instant.",
-         [](const DirectionState& s) { return s.live_late; });
-  family("longhaul_release_lateness_seconds", "summary",
-         "Actual hand-off to the kernel minus the model's release time.",
-         [&](const std::string& labels, const DirectionState& state) {
-           text += fmt::format("longhaul_release_lateness_seconds{{{},quantile=\"0.5\"}} {}\n",
-                               labels, seconds(state.lateness_p50));
-           text += fmt::format("longhaul_release_lateness_seconds{{{},quantile=\"0.99\"}} {}\n",
-                               labels, seconds(state.lateness_p99));
-           text += fmt::format("longhaul_release_lateness_seconds_count{{{}}} {}\n", labels,
-                               state.lateness_count);
-         });
-  return text;
 }
 
 }  // namespace longhaul::control

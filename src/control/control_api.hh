@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/counters.hh"
+#include "core/histogram.hh"
 #include "core/pipeline.hh"
 #include "core/time.hh"
 
@@ -61,9 +62,19 @@ struct DirectionState {
   std::uint64_t live_applied = 0;
   std::uint64_t live_late = 0;
   bool random_loss = false;  ///< the loss model is independent loss (live loss changes work)
-  core::Nanos lateness_p50{0}, lateness_p99{0}, lateness_max{0};
-  std::uint64_t lateness_count = 0;
+  /// Release lateness since the start, at lateness_edges().
+  core::HistogramFigures lateness;
+  /// Queue sojourn since the start (the rate queue's histogram; empty without a rate).
+  core::SojournHistogram::Snapshot sojourn;
+  /// Wire packets and bytes at the bottleneck (waiting for the rate or on the wire).
+  std::uint64_t bottleneck_packets = 0, bottleneck_bytes = 0;
 };
+
+/// The `le` bounds /metrics gives release lateness (1-2-5 from 1 us to 100 ms, all edges of
+/// core::LatenessBuckets) and queue sojourn (1-2.5-5 from 1 us to 5 s, and 10 s: edges of
+/// core::SojournBuckets).
+const std::vector<core::Nanos>& lateness_edges();
+const std::vector<core::Nanos>& sojourn_edges();
 
 /// A change planned for one direction.
 struct PlannedChange {
@@ -145,6 +156,8 @@ class ControlApi {
 
 /// The JSON of one direction's state, as /v1/lanes shows it.
 nlohmann::json direction_json(const DirectionState& state);
+/// Count, p50, p99 and max of queue sojourn samples (since the start, or over an interval).
+nlohmann::json sojourn_json(const core::SojournHistogram::Snapshot& sojourn);
 
 /// The Prometheus text exposition (format 0.0.4) of every lane direction's counters and state.
 std::string metrics_text(const ControlTarget& target);

@@ -13,10 +13,6 @@ using nlohmann::json;
 
 constexpr const char* kDirectionNames[2] = {"up", "down"};
 
-double seconds(Nanos t) {
-  return static_cast<double>(t.count()) / 1e9;
-}
-
 std::string event(const char* name, const json& data) {
   // One line of JSON per event: dump() without indent never writes a newline (it escapes them).
   return fmt::format("event: {}\ndata: {}\n\n", name, data.dump());
@@ -56,8 +52,8 @@ std::string EventStream::poll() {
     last_change_ = changes_.last();
     json hello = target_.identity();
     hello["api"] = "v1";
-    hello["interval_s"] = seconds(interval_);
-    hello["t_s"] = seconds(now - target_.origin());
+    hello["interval_s"] = core::to_seconds(interval_);
+    hello["t_s"] = core::to_seconds(now - target_.origin());
     json lanes = json::array();
     for (std::size_t l = 0; l < names.size(); ++l) {
       json lane = {{"name", names[l]}};
@@ -87,7 +83,7 @@ std::string EventStream::poll() {
       if (state.changes_applied == previous.changes_applied) continue;
       text += event("applied", {{"lane", names[l]},
                                 {"direction", kDirectionNames[d]},
-                                {"at_s", seconds(state.last_change_at)},
+                                {"at_s", core::to_seconds(state.last_change_at)},
                                 {"changes", state.changes_applied - previous.changes_applied},
                                 {"changes_applied", state.changes_applied},
                                 {"config", direction_json(state).at("config")}});
@@ -99,7 +95,7 @@ std::string EventStream::poll() {
 }
 
 json EventStream::sample(Nanos now) {
-  const double span = seconds(now - last_sample_);
+  const double span = core::to_seconds(now - last_sample_);
   last_sample_ = now;
   const auto& names = target_.lane_names();
   json lanes = json::array();
@@ -122,6 +118,9 @@ json EventStream::sample(Nanos now) {
         }
       }
       json full = direction_json(state);
+      // The sample's sojourn is over the interval, like its rates; /v1/lanes has it since the
+      // start.
+      full["queue"]["sojourn"] = sojourn_json(state.sojourn.since(previous.sojourn));
       lane[kDirectionNames[d]] = {{"in_bps", 8 * per_second(is.bytes_in, was.bytes_in)},
                                   {"out_bps", 8 * per_second(is.bytes_out, was.bytes_out)},
                                   {"in_pps", per_second(is.packets_in, was.packets_in)},
@@ -133,10 +132,12 @@ json EventStream::sample(Nanos now) {
                                   {"release_lateness", full.at("release_lateness")},
                                   {"fidelity", target_.fidelity(l, d, fidelity_.get())}};
       previous.counters = is;
+      previous.sojourn = state.sojourn;
     }
     lanes.push_back(lane);
   }
-  return {{"t_s", seconds(now - target_.origin())}, {"interval_s", span}, {"lanes", lanes}};
+  return {
+      {"t_s", core::to_seconds(now - target_.origin())}, {"interval_s", span}, {"lanes", lanes}};
 }
 
 }  // namespace longhaul::control

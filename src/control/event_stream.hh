@@ -46,6 +46,7 @@ class EventStream {
  private:
   struct Previous {
     core::CountersSnapshot counters;
+    core::SojournHistogram::Snapshot sojourn;
     std::uint64_t changes_applied = 0;
   };
   nlohmann::json sample(core::Nanos now);

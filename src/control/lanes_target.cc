@@ -64,11 +64,11 @@ DirectionState LanesTarget::state(std::size_t lane, int direction) const {
   state.live_late = live.live_late.get();
   // Fixed at start (the model's kind never changes live), so reading it is safe.
   state.random_loss = worker.pipeline().loss().has_random_loss();
-  const auto& lateness = worker.stats().release_lateness;
-  state.lateness_count = lateness.count();
-  state.lateness_p50 = lateness.quantile(0.5);
-  state.lateness_p99 = lateness.quantile(0.99);
-  state.lateness_max = lateness.max();
+  state.lateness = core::histogram_figures<core::LatenessBuckets>(
+      worker.stats().release_lateness.snapshot(), lateness_edges());
+  state.sojourn = worker.pipeline().rate_queue().sojourn().snapshot();
+  state.bottleneck_packets = live.bottleneck_packets.load(relaxed);
+  state.bottleneck_bytes = live.bottleneck_bytes.load(relaxed);
   return state;
 }
 

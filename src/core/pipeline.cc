@@ -221,6 +221,12 @@ void Pipeline::push(const Packet& packet) noexcept {
   counters_.packets_queued.add(packet.segments);
   counters_.bytes_queued.add(packet.l2_bytes);
   loss_.accept(packet);
+  publish_bottleneck();
+}
+
+void Pipeline::publish_bottleneck() noexcept {
+  conditions_.bottleneck_packets.store(rate_queue_.queued_packets(), std::memory_order_relaxed);
+  conditions_.bottleneck_bytes.store(rate_queue_.queued_bytes(), std::memory_order_relaxed);
 }
 
 std::optional<BufferHandle> Pipeline::clone(const Packet& packet) noexcept {
@@ -257,6 +263,7 @@ void Pipeline::advance(Nanos now) noexcept {
   apply_changes(now);
   rate_queue_.advance(now);
   after_queue_->advance(now);
+  publish_bottleneck();
 }
 
 Nanos Pipeline::next_wakeup() const noexcept {

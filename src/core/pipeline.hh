@@ -117,6 +117,10 @@ struct LiveConditions {
   /// The engine instant of the last change applied (schedule, trace or live): readers see that
   /// changes posted together switched at one instant.
   std::atomic<std::int64_t> last_change_at_ns{0};
+  /// Wire packets and wire bytes (L2 plus per-packet overhead) at the bottleneck: waiting for the
+  /// rate or on the wire. Not what the delay line holds.
+  std::atomic<std::uint64_t> bottleneck_packets{0};
+  std::atomic<std::uint64_t> bottleneck_bytes{0};
   RelaxedCounter changes_applied;  ///< schedule, trace and live steps applied
   RelaxedCounter live_applied;     ///< live changes applied
   RelaxedCounter live_late;        ///< live changes that reached the thread after their instant
@@ -188,6 +192,7 @@ class Pipeline final : private PacketOutlet, private DropOutlet, private PacketC
   void apply(const ConditionChange& change, Nanos at) noexcept;
   void apply_live(const LiveChange& change) noexcept;
   void publish_conditions() noexcept;
+  void publish_bottleneck() noexcept;
 
   DirectionConfig config_;
   PipelineEgress& egress_;

@@ -202,6 +202,7 @@ void RateQueue::advance(Nanos now) noexcept {
       drops_->drop(head, DropCause::aqm);
       continue;  // the link is still free at `start` for the next packet
     }
+    sojourn_.record(start - head.ts, head.segments);
     // bits * 1e9 fits in 64 bits for any frame up to 2 GB.
     const std::uint64_t bit_nanos =
         std::uint64_t{head.wire_bytes} * 8 * kNanosPerSecond + (idle ? 0 : remainder_);
@@ -247,6 +248,7 @@ void RateQueue::set_rate(Nanos now, std::uint64_t rate_bps) noexcept {
     while (!queue_.empty()) {
       Packet out = queue_.front();
       queue_.pop_front();
+      sojourn_.record(now - out.ts, out.segments);
       out.ts = now;
       next_->accept(out);
     }

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "core/histogram.hh"
 #include "core/packet_access.hh"
 #include "core/random.hh"
 #include "core/ring.hh"
@@ -137,6 +138,10 @@ class RateQueue final : public Stage {
   /// RED: the average backlog in wire bytes; PIE: the current drop probability.
   double red_average() const noexcept { return red_avg_; }
   double pie_probability() const noexcept { return pie_prob_; }
+  /// How long each wire packet that got the link waited for it: from its arrival to the start
+  /// of its serialisation (CoDel's sojourn; its own serialisation time is not included). Packets
+  /// dropped by the queue are not in it. Readable from any thread.
+  const SojournHistogram& sojourn() const noexcept { return sojourn_; }
   /// RED thresholds in effect (derived from the limit when not given).
   std::uint64_t red_min_bytes() const noexcept { return red_min_; }
   std::uint64_t red_max_bytes() const noexcept { return red_max_; }
@@ -162,6 +167,7 @@ class RateQueue final : public Stage {
   Random random_;
   PacketBytes* bytes_;
   Ring<Packet> queue_;  // waiting, not yet serialising; ts = arrival
+  SojournHistogram sojourn_;
   // The packet on the wire, if any.
   bool busy_ = false;
   Packet wire_{};

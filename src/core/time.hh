@@ -11,4 +11,9 @@ using Nanos = std::chrono::nanoseconds;
 /// "Never": the wake-up time of an idle stage.
 inline constexpr Nanos kNever = Nanos::max();
 
+/// A duration in seconds, for reports and JSON.
+inline constexpr double to_seconds(Nanos t) noexcept {
+  return static_cast<double>(t.count()) / 1e9;
+}
+
 }  // namespace longhaul::core

@@ -12,11 +12,11 @@
 #include <string>
 
 #include "core/buffer_arena.hh"
+#include "core/histogram.hh"
 #include "core/pipeline.hh"
 #include "core/ring.hh"
 #include "engine/arena_access.hh"
 #include "engine/clock.hh"
-#include "engine/latency_histogram.hh"
 #include "engine/live_mailbox.hh"
 #include "engine/port.hh"
 #include "io/thread_schedstat.hh"
@@ -34,8 +34,9 @@ struct WorkerStats {
   core::RelaxedCounter lost_before_ingress;  ///< kernel socket buffer overflowed
   core::RelaxedCounter tx_blocked;           ///< egress was full and had to wait
   core::RelaxedCounter too_big_replies;      ///< ICMP "too big" messages sent back (MTU)
-  LatencyHistogram release_lateness;         ///< actual send time minus intended time
-  LatencyHistogram ingress_wait;  ///< engine read time minus kernel receive time (stamped ports)
+  core::LatenessHistogram release_lateness;  ///< actual send time minus intended time
+  core::LatenessHistogram
+      ingress_wait;  ///< engine read time minus kernel receive time (stamped ports)
   /// The direction thread's scheduler times since it started (/proc/thread-self/schedstat),
   /// refreshed every kCpuSampleInterval and when it stops; cpu_samples 0: not available.
   core::RelaxedCounter cpu_running_ns, cpu_waiting_ns, cpu_samples;

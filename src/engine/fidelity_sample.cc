@@ -32,7 +32,7 @@ FidelitySample sample_fidelity(const DirectionWorker& worker,
 
 core::FidelityEvidence fidelity_evidence(const FidelitySample& later, const FidelitySample& earlier,
                                          const core::FidelityThresholds& thresholds) {
-  const LatencySnapshot lateness = later.lateness.since(earlier.lateness);
+  const core::LatenessHistogram::Snapshot lateness = later.lateness.since(earlier.lateness);
   core::FidelityEvidence evidence;
   evidence.thresholds = thresholds;
   evidence.frames_released = lateness.count();

@@ -3,14 +3,14 @@
 // two such samples give the evidence (core/fidelity.hh) for the time between them.
 #include "core/counters.hh"
 #include "core/fidelity.hh"
+#include "core/histogram.hh"
 #include "engine/direction_worker.hh"
-#include "engine/latency_histogram.hh"
 
 namespace longhaul::engine {
 
 struct FidelitySample {
-  LatencySnapshot lateness;
-  LatencySnapshot ingress_wait;
+  core::LatenessHistogram::Snapshot lateness;
+  core::LatenessHistogram::Snapshot ingress_wait;
   std::uint64_t lost_before_ingress = 0;
   std::uint64_t buffer_exhausted = 0;
   std::uint64_t tx_error = 0;

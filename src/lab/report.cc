@@ -98,7 +98,7 @@ nlohmann::json direction_model_json(const engine::WorkerStats& stats) {
 
 namespace {
 
-nlohmann::json histogram_json(const engine::LatencyHistogram& histogram) {
+nlohmann::json histogram_json(const core::LatenessHistogram& histogram) {
   return {{"samples", histogram.count()},
           {"p50", histogram.quantile(0.5).count()},
           {"p99", histogram.quantile(0.99).count()},
@@ -106,7 +106,7 @@ nlohmann::json histogram_json(const engine::LatencyHistogram& histogram) {
           {"max", histogram.max().count()}};
 }
 
-std::string histogram_text(const char* name, const engine::LatencyHistogram& histogram) {
+std::string histogram_text(const char* name, const core::LatenessHistogram& histogram) {
   return fmt::format(
       "      {}: p50 {} us, p99 {} us, p99.9 {} us, max {} us ({} frames)\n", name,
       histogram.quantile(0.5).count() / 1000, histogram.quantile(0.99).count() / 1000,

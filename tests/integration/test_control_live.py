@@ -159,6 +159,58 @@ def test_a_rate_change_mid_transfer_drops_only_what_congestion_does(longhaul_lab
         assert set(dropped) <= {"queue_full"}, dropped
 
 
+def metric_values(text: str, name: str, **labels: str) -> dict[str, float]:
+    """{le or "": value} of the series of `name` whose labels include `labels`."""
+    values = {}
+    for match in re.finditer(r"^" + re.escape(name) + r"\{([^}]*)\} (\S+)$", text, re.M):
+        found = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(1)))
+        if all(found.get(k) == v for k, v in labels.items()):
+            values[found.get("le", "")] = float(match.group(2))
+    return values
+
+
+def test_queue_sojourn_is_the_wait_a_full_queue_makes(longhaul_lab):
+    """A UDP flood at twice the rate keeps a 40 ms queue full: the packets that get through
+    waited just under 40 ms (the limit: an arrival is admitted only if it leaves within 40 ms),
+    and pings on the idle link before it waited nothing."""
+    lab = longhaul_lab(star("soj", east={"rtt": "10ms", "rate": "20mbit", "queue": "40ms"}))
+    ping = lab.exec("hq", "ping", "-n", "-c", "5", "-i", "0.05", "-W", "2", "east")
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    idle = lab.lane("east")["down"]["queue"]["sojourn"]  # hq -> east is east's down direction
+    assert idle["count"] >= 5 and idle["max_s"] == 0, idle
+
+    server = subprocess.Popen(
+        [str(longhaul_binary()), "exec", "--lab", lab.name, "east", "--", "iperf3", "-s", "-1",
+         "-p", str(IPERF_PORT)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=base_env())
+    try:
+        wait_until(lambda: server.poll() is not None or lab.exec(
+            "east", "ss", "-Hltn", f"sport = :{IPERF_PORT}").stdout.strip(),
+            timeout=10, what="the iperf3 server")
+        flood = lab.exec("hq", "iperf3", "-c", "east", "-p", str(IPERF_PORT), "-u", "-b", "40M",
+                         "-l", "1400", "-t", "2")
+        assert flood.returncode == 0, flood.stdout + flood.stderr
+    finally:
+        server.wait(timeout=10)
+    down = lab.lane("east")["down"]
+    sojourn = down["queue"]["sojourn"]
+    served = sojourn["count"] - idle["count"]
+    # About 2 s of 20 Mbit/s in 1442-byte wire packets got through (~3400); half was dropped.
+    assert served > 2500, sojourn
+    assert down["counters"]["dropped"]["queue_full"]["packets"] > 2500, down["counters"]
+    # Never above the limit; the median is in the bucket below it (edges 30 and 40 ms).
+    assert sojourn["max_s"] <= 0.040, sojourn
+    assert 0.030 <= sojourn["p50_s"] <= 0.040, sojourn
+    # The exposition agrees: every sample below 50 ms, and only the queue's filling (its first
+    # 40 ms, about 70 packets) and the pings below 25 ms.
+    buckets = metric_values(lab.metrics(), "longhaul_queue_sojourn_seconds_bucket",
+                            lane="east", direction="down")
+    count = buckets["+Inf"]
+    assert count >= sojourn["count"], (buckets, sojourn)
+    assert buckets["0.05"] == count, buckets
+    assert buckets["0.025"] <= 0.1 * count, buckets
+
+
 def tcp_ext(lab: Lab, site: str) -> dict[str, int]:
     """The site's TcpExt counters (/proc/net/netstat is its namespace's)."""
     lines = lab.exec(site, "cat", "/proc/net/netstat", check=True).stdout.splitlines()

@@ -168,6 +168,35 @@ def test_the_dashboard_shows_and_steers_a_lab(longhaul_lab, browser, tmp_path):
         ping.wait(timeout=30)
     assert ping.returncode == 0, ping.stdout.read()
 
+    # A UDP flood from hq to east at twice east's rate builds its queue (east's down direction):
+    # the page shows the wait the engine measured, the queue's limit at most (its default for
+    # 100 Mbit/s: what the lane reports).
+    limit = lab.lane("east")["down"]["config"]["queue"]
+    server = subprocess.Popen([str(longhaul_binary()), "exec", "--lab", lab.name, "east", "--",
+                               "iperf3", "-s", "-1", "-p", "5311"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=base_env())
+    try:
+        wait_until(lambda: lab.exec("east", "ss", "-Hltn", "sport = :5311").stdout.strip(),
+                   timeout=10, what="the iperf3 server")
+        flood = subprocess.Popen([str(longhaul_binary()), "exec", "--lab", lab.name, "hq", "--",
+                                  "iperf3", "-c", "east", "-p", "5311", "-u", "-b", "200M", "-l",
+                                  "1400", "-t", "4"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, env=base_env())
+        shown = page_wait(browser, lambda d: float(d.execute_script(
+            "const r = document.querySelector('#lanes tbody tr[data-lane=\"east\"] .down-q');"
+            "return r && r.dataset.wait ? r.dataset.wait : 0;")) > 1e-3 and d.execute_script(
+            "return document.querySelector('#lanes tbody tr[data-lane=\"east\"] .down-q')"
+            ".textContent;"), "east's queue wait to show the flood")
+        assert flood.wait(timeout=30) == 0, flood.stdout.read()
+    finally:
+        server.wait(timeout=10)
+    wait_s = float(browser.execute_script(
+        "return document.querySelector('#lanes tbody tr[data-lane=\"east\"] .down-q')"
+        ".dataset.wait || 0;"))
+    if "max_delay_s" in limit:
+        assert wait_s <= limit["max_delay_s"] * 1.25, (wait_s, limit)  # a bucket's upper edge
+    assert re.search(r"B · [\d.]+ ?(ms|s)", shown), shown
+
     # A lower RTT for east through the form (lower: a longer delay needs buffers the lab did
     # not reserve).
     browser.find_element("css selector", '#lanes tbody tr[data-lane="east"]').click()

@@ -178,6 +178,18 @@ def test_prometheus_scrapes_a_lab_with_the_config_of_docs_api_md(longhaul_lab, p
         assert server.value(series.format(direction)) <= \
             now[direction]["counters"]["packets_out"], now[direction]["counters"]
 
+    # The docs' PromQL for the p99 queue sojourn: pings on an idle link wait nothing, so it is
+    # inside the first bucket (below 1 us) once two scrapes saw them.
+    text = (REPO_ROOT / "docs" / "api.md").read_text()
+    expression = next(line.strip() for line in text.splitlines()
+                      if line.strip().startswith("histogram_quantile("))
+    def sojourn_p99():
+        values = {m["direction"]: v for m, v in server.query(expression)}
+        return values if len(values) == 2 and all(v == v for v in values.values()) else None
+    p99 = wait_until(sojourn_p99, timeout=SCRAPE_TIMEOUT_S, interval=0.2,
+                     what=f"prometheus to answer {expression}")
+    assert all(0 <= v <= 1e-6 for v in p99.values()), p99
+
     # A live change reaches the gauge at the next scrape.
     lab.set("wan", up={"delay": "3ms"})
     wait_until(lambda: server.value('longhaul_configured_delay_seconds{direction="up"}')

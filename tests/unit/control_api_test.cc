@@ -206,6 +206,56 @@ TEST_F(Api, MetricsAreWellFormedPrometheusText) {
             std::string::npos);
 }
 
+TEST_F(Api, MetricsHaveLatenessAndSojournHistogramsWithCumulativeBuckets) {
+  core::SojournHistogram sojourn;
+  sojourn.record(800ns);   // below 1 us
+  sojourn.record(3ms, 2);  // in [2.5 ms, 5 ms)
+  sojourn.record(20s);     // above every finite bound
+  target.states[0][1].sojourn = sojourn.snapshot();
+  core::LatenessHistogram lateness;
+  lateness.record(4us);
+  lateness.record(150us);
+  target.states[0][1].lateness =
+      core::histogram_figures<core::LatenessBuckets>(lateness.snapshot(), lateness_edges());
+  const std::string body = call("GET", "/metrics").body;
+  const std::string labels = R"(lab="four\"sites",lane="california",direction="down")";
+  const auto line = [&](const std::string& name, const std::string& le) {
+    return name + "{" + labels + (le.empty() ? "" : ",le=\"" + le + "\"") + "} ";
+  };
+  EXPECT_NE(body.find("# TYPE longhaul_queue_sojourn_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_bucket", "1e-06") + "1\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_bucket", "0.0025") + "1\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_bucket", "0.005") + "3\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_bucket", "10") + "3\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_bucket", "+Inf") + "4\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_count", "") + "4\n"), std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_queue_sojourn_seconds_sum", "") + "20.0060008\n"),
+            std::string::npos);
+  EXPECT_NE(body.find("# TYPE longhaul_release_lateness_seconds histogram\n"), std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_release_lateness_seconds_bucket", "5e-06") + "1\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_release_lateness_seconds_bucket", "0.0002") + "2\n"),
+            std::string::npos);
+  EXPECT_NE(body.find(line("longhaul_release_lateness_seconds_sum", "") + "0.000154\n"),
+            std::string::npos);
+  // Every bound of the exposition is an edge of its histogram, so the counts are exact.
+  for (const auto edge : lateness_edges()) {
+    const auto bucket = core::LatenessBuckets::bucket_of(edge.count());
+    EXPECT_EQ(core::LatenessHistogram::lower_edge(bucket), edge) << edge.count();
+  }
+  for (const auto edge : sojourn_edges()) {
+    const auto bucket = core::SojournBuckets::bucket_of(edge.count());
+    EXPECT_EQ(core::SojournHistogram::lower_edge(bucket), edge) << edge.count();
+  }
+  EXPECT_EQ(lateness_edges().size(), 16u);  // 1 us ... 100 ms
+  EXPECT_EQ(sojourn_edges().size(), 22u);   // 1 us ... 5 s, and 10 s
+}
+
 }  // namespace
 }  // namespace longhaul::control
 

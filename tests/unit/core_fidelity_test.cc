@@ -7,8 +7,8 @@
 
 #include <chrono>
 
+#include "core/histogram.hh"
 #include "engine/fidelity_sample.hh"
-#include "engine/latency_histogram.hh"
 #include "io/thread_schedstat.hh"
 #include "measure/link_fidelity.hh"
 
@@ -195,8 +195,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(LatencySnapshot, CountsSamplesCertainlyAtOrAboveAThreshold) {
-  LatencyHistogram histogram;
+TEST(LatenessSnapshot, CountsSamplesCertainlyAtOrAboveAThreshold) {
+  core::LatenessHistogram histogram;
   for (int i = 0; i < 90; ++i) histogram.record(5us);
   for (int i = 0; i < 8; ++i) histogram.record(250us);
   histogram.record(1'450us);  // bucket [1.4 ms, 1.5 ms)
@@ -214,8 +214,8 @@ TEST(LatencySnapshot, CountsSamplesCertainlyAtOrAboveAThreshold) {
   EXPECT_EQ(histogram.quantile(0.5), snapshot.quantile(0.5));
 }
 
-TEST(LatencySnapshot, SinceGivesTheSamplesBetweenTwoSnapshots) {
-  LatencyHistogram histogram;
+TEST(LatenessSnapshot, SinceGivesTheSamplesBetweenTwoSnapshots) {
+  core::LatenessHistogram histogram;
   for (int i = 0; i < 50; ++i) histogram.record(3ms);
   const auto before = histogram.snapshot();
   for (int i = 0; i < 10; ++i) histogram.record(20us);
@@ -230,7 +230,7 @@ TEST(LatencySnapshot, SinceGivesTheSamplesBetweenTwoSnapshots) {
 TEST(FidelityEvidence, FromTwoSamples) {
   FidelitySample earlier;
   FidelitySample later;
-  LatencyHistogram histogram;
+  core::LatenessHistogram histogram;
   for (int i = 0; i < 100; ++i) histogram.record(10us);
   earlier.lateness = histogram.snapshot();
   for (int i = 0; i < 97; ++i) histogram.record(10us);

@@ -165,6 +165,52 @@ TEST(RateQueue, BackToBackDeparturesAreMultiplesOfTheSerialisationTime) {
   EXPECT_EQ(queue.next_wakeup(), kNever);
 }
 
+TEST(RateQueue, SojournIsTheWaitFromArrivalToTheStartOfSerialisation) {
+  // Ten full-size packets at once: the k-th (0-based) starts when k others have left, so it
+  // waited k serialisation times; its own serialisation is not part of its sojourn.
+  Sink sink;
+  RateQueue queue(k100Mbit, {}, 64);
+  queue.connect(sink, sink);
+  for (std::uint64_t i = 0; i < 10; ++i) queue.accept(MakePacket(Nanos{0}, i));
+  queue.advance(kFullPacketAt100Mbit * 10);
+  ASSERT_EQ(sink.out.size(), 10u);
+  const auto sojourn = queue.sojourn().snapshot();
+  EXPECT_EQ(sojourn.count(), 10u);
+  EXPECT_EQ(sojourn.max, kFullPacketAt100Mbit * 9);
+  EXPECT_EQ(sojourn.sum, kFullPacketAt100Mbit * 45);  // 0 + 1 + ... + 9
+  // A packet that finds the link idle waits nothing.
+  queue.accept(MakePacket(kFullPacketAt100Mbit * 20, 10));
+  EXPECT_EQ(queue.sojourn().snapshot().since(sojourn).sum, Nanos{0});
+  EXPECT_EQ(queue.sojourn().count(), 11u);
+}
+
+TEST(RateQueue, SojournCountsEveryWirePacketOfASuperFrameAndNotTheDroppedOnes) {
+  Sink sink;
+  RateQueue queue(k100Mbit, QueueBound{.max_packets = 4}, 64);
+  queue.connect(sink, sink);
+  queue.accept(MakePacket(Nanos{0}, 0, 3 * 1538, 3));
+  queue.accept(MakePacket(Nanos{0}, 1));
+  queue.accept(MakePacket(Nanos{0}, 2));  // over the 4-packet limit: dropped, never served
+  queue.advance(kFullPacketAt100Mbit * 4);
+  ASSERT_EQ(sink.dropped.size(), 1u);
+  const auto sojourn = queue.sojourn().snapshot();
+  EXPECT_EQ(sojourn.count(), 4u);                    // 3 segments + 1 packet
+  EXPECT_EQ(sojourn.max, kFullPacketAt100Mbit * 3);  // behind the 3-segment frame
+}
+
+TEST(RateQueue, SojournOfPacketsFlushedByAnUnlimitedRateIsTheirWaitUntilThen) {
+  Sink sink;
+  RateQueue queue(k100Mbit, {}, 64);
+  queue.connect(sink, sink);
+  for (std::uint64_t i = 0; i < 3; ++i) queue.accept(MakePacket(Nanos{0}, i));
+  const Nanos flush{50'000};  // before the first packet has finished
+  queue.set_rate(flush, 0);
+  ASSERT_EQ(sink.out.size(), 3u);
+  const auto sojourn = queue.sojourn().snapshot();
+  EXPECT_EQ(sojourn.count(), 3u);  // the first started at 0 (wait 0), the others at the flush
+  EXPECT_EQ(sojourn.sum, flush * 2);
+}
+
 // Departure of the k-th (1-based) packet of a back-to-back burst starting at 0: the
 // link has then sent k * bits bits, which takes exactly k * bits * 1e9 / rate ns.
 // Time is integer nanoseconds, so the stamp is that exact time rounded down; what

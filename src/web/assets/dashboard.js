@@ -298,6 +298,7 @@ function onSample(sample) {
         in_bps: s.in_bps,
         out_bps: s.out_bps,
         backlog: backlog(s),
+        wait: queueWait(s),
         dropped: s.dropped || {},
         drops: dropped / (sample.interval_s || 1),
         p99: intervalP99(s),
@@ -345,16 +346,17 @@ function intervalP99(s) {
   return f && f.frames_released > 0 && Number.isFinite(f.lateness_p99_ns) ? f.lateness_p99_ns / 1e9 : NaN;
 }
 
-// Bytes waiting for the rate, estimated: what is inside the direction (the counters count the
-// queue and the delay line together) minus what the delay line holds at the rate the direction
-// carries now. A queue only forms in front of a busy rate, so below half the rate what is left is
-// the delay line's burstiness (a TCP window arriving at once), not a queue.
+// Wire bytes at the bottleneck now: waiting for the rate or on its wire (the engine's own count,
+// not the delay line's).
 function backlog(s) {
-  if (!s || !s.queue || !s.config || !s.config.rate_bps) return 0;
-  const carried = Math.max(s.out_bps || 0, s.in_bps || 0);
-  if (carried < 0.5 * s.config.rate_bps) return 0;
-  const inFlight = (carried / 8) * (s.config.delay_s || 0);
-  return Math.max(0, s.queue.bytes - inFlight);
+  return (s && s.queue && s.queue.bottleneck_bytes) || 0;
+}
+
+// The p99 of how long packets waited at the bottleneck, measured by the engine over the sample's
+// interval (since the start before the first sample); NaN when none went through it.
+function queueWait(s) {
+  const w = s && s.queue && s.queue.sojourn;
+  return w && w.count > 0 ? w.p99_s : NaN;
 }
 
 // What a direction is doing, for colours: worst first.
@@ -382,10 +384,6 @@ const worst = (a, b) => (RANK[a] >= RANK[b] ? a : b);
 function queueFill(s) {
   const limit = s && s.config && s.config.queue && s.config.queue.max_bytes;
   return limit ? Math.min(1, backlog(s) / limit) : 0;
-}
-
-function sojourn(s) {
-  return s && s.config && s.config.rate_bps ? (backlog(s) * 8) / s.config.rate_bps : 0;
 }
 
 const dropsOf = (s) => Object.values((s && s.dropped) || {}).reduce((a, b) => a + b, 0);
@@ -555,8 +553,8 @@ function buildLaneRows() {
       el("td", { class: "l ends", text: lane.a ? `${lane.a} → ${lane.b}` : "" }),
       cell("upOut", "n up-out"),
       cell("downOut", "n down-out"),
-      cell("upQ"),
-      cell("downQ"),
+      cell("upQ", "n up-q"),
+      cell("downQ", "n down-q"),
       cell("upDrop"),
       cell("downDrop"),
       cell("upLate"),
@@ -582,8 +580,10 @@ function renderLaneRows() {
       out.dataset.bps = String(bps);
       out.title = s ? `in ${fmtRate(s.in_bps)}, out ${fmtRate(s.out_bps)} (${fmtCount(s.out_pps || 0)} packets/s)` : "";
       const q = c[`${d}Q`];
-      q.textContent = s && backlog(s) > 0 ? `${fmtBytes(backlog(s))} · ${fmtSeconds(sojourn(s))}` : "–";
-      q.title = s && s.queue ? `inside the direction: ${fmtBytes(s.queue.bytes)} in ${s.queue.packets} packets (queue and delay line); limit ${fmtQueueLimit(s.config.queue)}` : "";
+      const wait = queueWait(s);
+      q.dataset.wait = Number.isFinite(wait) ? String(wait) : "";
+      q.textContent = s && backlog(s) > 0 ? `${fmtBytes(backlog(s))}${Number.isFinite(wait) ? ` · ${fmtSeconds(wait)}` : ""}` : "–";
+      q.title = s && s.queue ? `at the bottleneck: ${fmtBytes(s.queue.bottleneck_bytes)} in ${s.queue.bottleneck_packets} packets (limit ${fmtQueueLimit(s.config.queue)}); waited p99 ${Number.isFinite(wait) ? fmtSeconds(wait) : "–"} in the last interval; inside the direction with the delay line: ${fmtBytes(s.queue.bytes)}` : "";
       const drops = dropsOf(s);
       const dc = c[`${d}Drop`];
       dc.textContent = drops ? fmtCount(drops) : "–";
@@ -617,11 +617,20 @@ const CHARTS = [
   },
   {
     key: "queue",
-    title: "queue (bytes waiting for the rate)",
+    title: "queue at the bottleneck (bytes)",
     fmt: fmtBytes,
     series: [
       { name: "▲ up", cls: "up", get: (p) => p.up.backlog },
       { name: "▼ down", cls: "down", get: (p) => p.down.backlog },
+    ],
+  },
+  {
+    key: "wait",
+    title: "queue wait p99 (each second, measured)",
+    fmt: fmtSeconds,
+    series: [
+      { name: "▲ up", cls: "up", get: (p) => p.up.wait },
+      { name: "▼ down", cls: "down", get: (p) => p.down.wait },
     ],
   },
   {
@@ -889,8 +898,6 @@ function drawChart(chart, lane) {
     if (d) svg("path", { class: `series ${s.cls}`, d }, root);
     const last = history.length ? s.get(history[history.length - 1]) : NaN;
     let text = Number.isFinite(last) ? spec.fmt(last) : "–";
-    // A queue is also a wait: how long its bytes take to leave at the rate.
-    if (spec.key === "queue" && last > 0) text += ` · ${fmtSeconds(sojourn(lane.last[s.cls]))}`;
     parts.push(el("span", { class: `key ${s.cls}` }, el("i"), `${s.name} `, el("b", { text })));
   }
   if (!series.length) parts.push(el("span", { class: "dim", text: "none" }));
