@@ -303,8 +303,9 @@ WatchCommand::WatchCommand(CLI::App& app) {
       app.add_subcommand("watch", "Show a running lab's lanes live: throughput, queues, drops");
   command_->footer(
       "Polls the lab's control API (GET /v1/lanes) every --interval and shows, per lane and\n"
-      "direction: throughput out and packets/s over the interval, the queue now, drops by cause\n"
-      "over the interval, release lateness p99, and the rate, delay and loss in force. On a\n"
+      "direction: throughput out and packets/s over the interval, the bottleneck queue now, drops\n"
+      "by cause over the interval, release lateness p99, and the rate, delay and loss in force. On "
+      "a\n"
       "terminal it redraws in place and q quits; otherwise it prints one block per interval.\n"
       "Exits 4 when the lab's engine goes away.\n\n"
       "Example: longhaul watch four-sites --interval 2s");

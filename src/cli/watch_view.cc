@@ -100,8 +100,9 @@ std::array<std::string, kColumns> direction_row(const json* before, const json& 
   row[3] = rates && bytes ? core::format_rate(static_cast<double>(*bytes) * 8.0 / elapsed_s) : "-";
   row[4] =
       rates && packets ? fmt::format("{:.0f}", static_cast<double>(*packets) / elapsed_s) : "-";
-  const auto queue_bytes = number_at(now, {"queue", "bytes"});
-  const auto queue_packets = count_at(now, {"queue", "packets"});
+  // The bottleneck's queue (waiting for the rate or on its wire), not the delay line's packets.
+  const auto queue_bytes = number_at(now, {"queue", "bottleneck_bytes"});
+  const auto queue_packets = count_at(now, {"queue", "bottleneck_packets"});
   row[5] = queue_bytes && queue_packets
                ? fmt::format("{} {}p", core::format_bytes(*queue_bytes), *queue_packets)
                : "-";

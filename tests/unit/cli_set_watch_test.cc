@@ -232,7 +232,12 @@ json direction(std::uint64_t bytes_out, std::uint64_t packets_out, std::uint64_t
         {"delay", delay_s == 0.173 ? "173 ms" : "?"},
         {"loss", loss}}},
       {"counters", {{"packets_out", packets_out}, {"bytes_out", bytes_out}, {"dropped", dropped}}},
-      {"queue", {{"packets", 8}, {"bytes", 12'000}}},
+      // QUEUE is the bottleneck's, not everything inside the direction (the delay line too).
+      {"queue",
+       {{"packets", 30},
+        {"bytes", 45'000},
+        {"bottleneck_packets", 8},
+        {"bottleneck_bytes", 12'000}}},
       {"release_lateness", {{"p99_s", 0.000'040}}}};
 }
 
