@@ -51,6 +51,8 @@ class Place {
     if (netns_.fd() < 0) return fn();
     return io::run_in_netns(netns_.fd(), std::forward<F>(fn));
   }
+  /// The namespace's descriptor; -1 for longhaul's own.
+  int netns_fd() const { return netns_.fd(); }
   std::string describe() const {
     return netns_.fd() < 0 ? "" : fmt::format(" in namespace {}", netns_.name());
   }
@@ -244,23 +246,8 @@ int bridge_session(const BridgeRequest& request) {
     }
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
     // Frames between the two sides are addressed to their MACs, not ours: promiscuous.
-    if (xdp) {
-      auto [a_to_b, b_to_a] = place.run([&] {
-        return xsk_directions(up, down, request.assumed_rate_bps, request.spin, lane.a, lane.b,
-                              true);
-      });
-      lanes.push_back(std::make_unique<engine::Lane>(std::move(a_to_b), std::move(b_to_a), clock));
-      continue;
-    }
-    lanes.push_back(std::make_unique<engine::Lane>(place.run([&] {
-      return socket_direction(up, request.assumed_rate_bps, request.spin, lane.a, lane.b, true);
-    }),
-                                                   place.run([&] {
-                                                     return socket_direction(
-                                                         down, request.assumed_rate_bps,
-                                                         request.spin, lane.b, lane.a, true);
-                                                   }),
-                                                   clock));
+    lanes.push_back(make_lane(up, down, {lane.a, lane.b, request.port, place.netns_fd(), true},
+                              request.assumed_rate_bps, request.spin, clock));
   }
   for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(request.placement, 2 * l);
   const auto started = std::chrono::steady_clock::now();

@@ -2,6 +2,7 @@
 
 #include "engine/socket_ports.hh"
 #include "engine/xsk_ports.hh"
+#include "io/netns.hh"
 #include "io/packet_socket.hh"
 #include "io/xsk_socket.hh"
 #include "link/link_options.hh"
@@ -74,6 +75,35 @@ std::pair<engine::DirectionSetup, engine::DirectionSetup> xsk_directions(
   backward.egress = std::make_unique<engine::XskEgress>(socket_a);
   add_reply_port(backward, b);
   return {std::move(forward), std::move(backward)};
+}
+
+namespace {
+
+template <class F>
+auto in_namespace(int netns_fd, F&& fn) {
+  if (netns_fd < 0) return fn();
+  return io::run_in_netns(netns_fd, std::forward<F>(fn));
+}
+
+}  // namespace
+
+std::unique_ptr<engine::Lane> make_lane(const core::DirectionConfig& up,
+                                        const core::DirectionConfig& down, const LanePorts& ports,
+                                        std::uint64_t assumed_rate_bps, core::Nanos spin,
+                                        const engine::Clock& clock) {
+  if (ports.kind == PortKind::xdp) {
+    auto [a_to_b, b_to_a] = in_namespace(ports.netns_fd, [&] {
+      return xsk_directions(up, down, assumed_rate_bps, spin, ports.a, ports.b, ports.promiscuous);
+    });
+    return std::make_unique<engine::Lane>(std::move(a_to_b), std::move(b_to_a), clock);
+  }
+  auto a_to_b = in_namespace(ports.netns_fd, [&] {
+    return socket_direction(up, assumed_rate_bps, spin, ports.a, ports.b, ports.promiscuous);
+  });
+  auto b_to_a = in_namespace(ports.netns_fd, [&] {
+    return socket_direction(down, assumed_rate_bps, spin, ports.b, ports.a, ports.promiscuous);
+  });
+  return std::make_unique<engine::Lane>(std::move(a_to_b), std::move(b_to_a), clock);
 }
 
 }  // namespace longhaul::lab

@@ -1,6 +1,7 @@
 #pragma once
 // One lane direction whose ports are packet sockets, as run, labs and bridge all build it.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -48,5 +49,23 @@ std::pair<engine::DirectionSetup, engine::DirectionSetup> xsk_directions(
     const core::DirectionConfig& a_to_b, const core::DirectionConfig& b_to_a,
     std::uint64_t assumed_rate_bps, core::Nanos spin, const std::string& a, const std::string& b,
     bool promiscuous = false);
+
+/// Where a lane's two directions read and write: interfaces `a` and `b` (up is a → b), the kind
+/// of socket, the namespace that holds the interfaces (-1: the calling thread's), and whether
+/// they receive frames addressed to other MACs.
+struct LanePorts {
+  std::string a, b;
+  PortKind kind = PortKind::packet;
+  int netns_fd = -1;
+  bool promiscuous = false;
+};
+
+/// The lane `up` and `down` run over `ports`, as run, labs and bridge build it: both directions'
+/// sockets opened in the interfaces' namespace, one AF_XDP socket per interface shared by the two
+/// directions, or a packet socket per direction.
+std::unique_ptr<engine::Lane> make_lane(const core::DirectionConfig& up,
+                                        const core::DirectionConfig& down, const LanePorts& ports,
+                                        std::uint64_t assumed_rate_bps, core::Nanos spin,
+                                        const engine::Clock& clock);
 
 }  // namespace longhaul::lab

@@ -324,27 +324,9 @@ void write_atomically(const std::string& path, const std::string& text) {
       core::DirectionConfig down = lab.lanes[l].down;
       // Outage schedules count from the moment the lab comes up.
       up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
-      if (port == PortKind::xdp) {
-        auto [a_to_b, b_to_a] = io::run_in_netns(emulator.fd(), [&] {
-          return xsk_directions(up, down, kLabAssumedRateBps, spin, engine_port(l, 'a'),
-                                engine_port(l, 'b'));
-        });
-        lanes.push_back(
-            std::make_unique<engine::Lane>(std::move(a_to_b), std::move(b_to_a), clock));
-        continue;
-      }
-      lanes.push_back(std::make_unique<engine::Lane>(
-          io::run_in_netns(emulator.fd(),
-                           [&] {
-                             return socket_direction(up, kLabAssumedRateBps, spin,
-                                                     engine_port(l, 'a'), engine_port(l, 'b'));
-                           }),
-          io::run_in_netns(emulator.fd(),
-                           [&] {
-                             return socket_direction(down, kLabAssumedRateBps, spin,
-                                                     engine_port(l, 'b'), engine_port(l, 'a'));
-                           }),
-          clock));
+      lanes.push_back(make_lane(up, down,
+                                {engine_port(l, 'a'), engine_port(l, 'b'), port, emulator.fd()},
+                                kLabAssumedRateBps, spin, clock));
     }
     for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(placement, 2 * l);
     ControlHostRequest api;

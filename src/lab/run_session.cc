@@ -199,26 +199,8 @@ int run_session(const RunRequest& request) {
     core::DirectionConfig down = request.link.down;
     const core::Nanos origin = clock.now();
     up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
-    if (request.port == PortKind::xdp) {
-      auto [near_to_far, far_to_near] = io::run_in_netns(emulator_ns.fd(), [&] {
-        return xsk_directions(up, down, request.assumed_rate_bps, request.spin, kNearPort,
-                              kFarPort);
-      });
-      lane = std::make_unique<engine::Lane>(std::move(near_to_far), std::move(far_to_near), clock);
-    } else {
-      lane = std::make_unique<engine::Lane>(
-          io::run_in_netns(emulator_ns.fd(),
-                           [&] {
-                             return socket_direction(up, request.assumed_rate_bps, request.spin,
-                                                     kNearPort, kFarPort);
-                           }),
-          io::run_in_netns(emulator_ns.fd(),
-                           [&] {
-                             return socket_direction(down, request.assumed_rate_bps, request.spin,
-                                                     kFarPort, kNearPort);
-                           }),
-          clock);
-    }
+    lane = make_lane(up, down, {kNearPort, kFarPort, request.port, emulator_ns.fd()},
+                     request.assumed_rate_bps, request.spin, clock);
     lane->start(request.placement);
     ControlHostRequest api;
     api.kind = "run";
