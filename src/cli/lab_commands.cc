@@ -11,6 +11,7 @@
 #include "io/xsk_socket.hh"
 #include "lab/buffer_budget.hh"
 #include "lab/lab_session.hh"
+#include "lab/lab_status.hh"
 #include "lab/run_session.hh"
 #include "lab/run_state.hh"
 

@@ -1,38 +1,21 @@
 #include "lab/lab_session.hh"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
-#include <array>
-#include <chrono>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <thread>
 
-#include "control/api_client.hh"
-#include "core/topology.hh"
-#include "engine/clock.hh"
-#include "engine/lane.hh"
-#include "engine/socket_ports.hh"
 #include "io/error.hh"
 #include "io/ethtool.hh"
-#include "io/fd.hh"
 #include "io/netlink.hh"
 #include "io/netns.hh"
-#include "io/packet_socket.hh"
 #include "io/process.hh"
 #include "io/sysctl.hh"
-#include "io/text_file.hh"
-#include "lab/control_host.hh"
-#include "lab/direction_setup.hh"
-#include "lab/fidelity_report.hh"
+#include "lab/lab_engine.hh"
 #include "lab/report.hh"
 #include "lab/run_session.hh"
-#include "lab/run_state.hh"
 #include "lab/supervise.hh"
 
 namespace longhaul::lab {
@@ -44,10 +27,6 @@ namespace {
 
 std::string switch_bridge(std::size_t index) {
   return fmt::format("sw{}", index);
-}
-/// The engine's port at lane `lane`'s end `end` ('a' or 'b').
-std::string engine_port(std::size_t lane, char end) {
-  return fmt::format("l{}{}", lane, end);
 }
 /// The bridge port facing the engine's port, when the end is a switch.
 std::string switch_port(std::size_t lane, char end) {
@@ -254,144 +233,6 @@ void build_lab(const core::LabPlan& plan, const LabDefinition& lab, PortKind por
   }
 }
 
-/// What each lane direction had measured at the previous live update: the start of the
-/// interval its "last_interval" fidelity verdict covers.
-using PreviousSamples = std::vector<std::array<engine::FidelitySample, 2>>;
-
-nlohmann::json live_counters(const std::vector<std::unique_ptr<engine::Lane>>& lanes,
-                             const LabDefinition& lab, double uptime_s, PreviousSamples& previous) {
-  nlohmann::json json = {{"uptime_s", uptime_s}, {"lanes", nlohmann::json::object()}};
-  previous.resize(lanes.size());
-  for (std::size_t l = 0; l < lanes.size(); ++l) {
-    nlohmann::json lane;
-    for (const auto direction : {engine::Direction::up, engine::Direction::down}) {
-      const auto d = static_cast<std::size_t>(direction);
-      nlohmann::json stats =
-          direction_stats_json(lanes[l]->counters(direction), lanes[l]->worker(direction).stats());
-      // As of the thread's last CPU sample (every kCpuSampleInterval).
-      stats["models"] = direction_model_json(lanes[l]->worker(direction).stats());
-      const auto now =
-          engine::sample_fidelity(lanes[l]->worker(direction), lanes[l]->counters(direction));
-      stats["fidelity"] = {
-          {"since_start", direction_fidelity_json(direction_fidelity(*lanes[l], direction))},
-          {"last_interval",
-           direction_fidelity_json(direction_fidelity(*lanes[l], direction, previous[l][d]))}};
-      previous[l][d] = now;
-      lane[engine::direction_name(direction)] = stats;
-    }
-    json["lanes"][lab.topology.lanes[l].name] = lane;
-  }
-  return json;
-}
-
-void write_atomically(const std::string& path, const std::string& text) {
-  try {
-    io::write_file_atomically(path, text);
-  } catch (const io::SystemError&) {
-    // Live counters are a convenience for `status`: a full /run must not stop the engine.
-  }
-}
-
-/// The engine process: runs every lane until told to stop, then removes the lab. Never returns.
-[[noreturn]] void run_engine(LabState state, const LabDefinition& lab, core::Nanos spin,
-                             const engine::ThreadPlacement& placement, PortKind port,
-                             const std::vector<control::ServerEndpoint>& api_tcp, int ready_fd,
-                             pid_t up_pid) {
-  ::setsid();
-  ::prctl(PR_SET_NAME, "longhaul-lab", 0, 0, 0);
-  // Until the lab is up, the engine dies with `longhaul up`: killed mid-setup, `up` leaves a
-  // state file naming itself, which `down --stale` cleans, and no engine half set up. (getppid
-  // catches an `up` that died before the prctl.)
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (::getppid() != up_pid) ::_exit(1);
-  // Detach from the terminal: the log keeps what the engine has to say.
-  const int log = ::open(state.log_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null >= 0) ::dup2(null, STDIN_FILENO);
-  if (log >= 0) {
-    ::dup2(log, STDOUT_FILENO);
-    ::dup2(log, STDERR_FILENO);
-  }
-  std::string failure;
-  std::vector<std::unique_ptr<engine::Lane>> lanes;
-  engine::MonotonicClock clock;
-  std::unique_ptr<ControlHost> control;
-  try {
-    const io::Netns emulator = io::Netns::open(emulator_netns(state.name));
-    const core::Nanos origin = clock.now();
-    for (std::size_t l = 0; l < lab.lanes.size(); ++l) {
-      core::DirectionConfig up = lab.lanes[l].up;
-      core::DirectionConfig down = lab.lanes[l].down;
-      // Outage schedules count from the moment the lab comes up.
-      up.loss_model.schedule_origin = down.loss_model.schedule_origin = origin;
-      lanes.push_back(make_lane(up, down,
-                                {engine_port(l, 'a'), engine_port(l, 'b'), port, emulator.fd()},
-                                kLabAssumedRateBps, spin, clock));
-    }
-    for (std::size_t l = 0; l < lanes.size(); ++l) lanes[l]->start(placement, 2 * l);
-    ControlHostRequest api;
-    api.kind = "lab";
-    api.name = state.name;
-    api.seed = lab.seed;
-    // Which site or switch each lane joins: the API's clients (the dashboard) draw the lab
-    // from it, as the lane names alone do not say.
-    api.topology = {{"sites", nlohmann::json::array()},
-                    {"switches", nlohmann::json::array()},
-                    {"lanes", nlohmann::json::array()}};
-    for (const auto& site : lab.topology.sites) api.topology["sites"].push_back(site.name);
-    for (const auto& hub : lab.topology.switches) api.topology["switches"].push_back(hub.name);
-    for (std::size_t l = 0; l < lanes.size(); ++l) {
-      const core::TopologyLane& lane = lab.topology.lanes[l];
-      api.lane_names.push_back(lane.name);
-      api.lanes.push_back(lanes[l].get());
-      api.topology["lanes"].push_back({{"name", lane.name}, {"a", lane.a}, {"b", lane.b}});
-    }
-    api.clock = &clock;
-    api.origin = origin;
-    api.assumed_rate_bps = kLabAssumedRateBps;
-    api.socket_path = control_socket_for(state.state_path());
-    api.tcp = api_tcp;
-    control = std::make_unique<ControlHost>(api);
-    state.description["api"] = control->endpoints_json();
-    state.pid = ::getpid();
-    state.start_time = process_start_time(state.pid);
-    save_lab(state);
-  } catch (const std::exception& error) {
-    failure = error.what();
-  }
-  if (!failure.empty()) {
-    control.reset();
-    for (auto& lane : lanes) lane->stop();
-    tear_down_lab(state);
-    [[maybe_unused]] auto written = ::write(ready_fd, failure.data(), failure.size());
-    ::_exit(1);
-  }
-  // Up: from now on the engine outlives `up`, and the state file names the engine.
-  ::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-  [[maybe_unused]] auto written = ::write(ready_fd, "ok", 2);
-  ::close(ready_fd);
-
-  const sigset_t signals = run_signals();
-  const auto started = std::chrono::steady_clock::now();
-  PreviousSamples previous;
-  for (;;) {
-    const double uptime =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    write_atomically(state.counters_path(),
-                     live_counters(lanes, lab, uptime, previous).dump() + "\n");
-    const timespec timeout{1, 0};
-    const int signal = ::sigtimedwait(&signals, nullptr, &timeout);
-    if (signal > 0 && signal != SIGCHLD) {
-      std::cerr << fmt::format("longhaul lab {}: signal {}, stopping\n", state.name, signal);
-      break;
-    }
-  }
-  control.reset();  // no more changes, then the lanes stop
-  for (auto& lane : lanes) lane->stop();
-  tear_down_lab(state);
-  ::_exit(0);
-}
-
 }  // namespace
 
 LabState lab_up(const UpRequest& request) {
@@ -424,8 +265,8 @@ LabState lab_up(const UpRequest& request) {
   if (pid < 0) io::throw_errno("fork", "lab engine");
   if (pid == 0) {
     read_end.reset();
-    run_engine(guard.state(), lab, request.spin, request.placement, request.port, request.api_tcp,
-               write_end.release(), up_pid);
+    run_lab_engine(guard.state(), lab, request.spin, request.placement, request.port,
+                   request.api_tcp, write_end.release(), up_pid);
   }
   write_end.reset();
   std::string reply;
@@ -510,192 +351,6 @@ int lab_exec(const ExecRequest& request) {
   const int status = supervise(child, signal_received);
   if (signal_received != 0 && signal_received != SIGINT) return 128 + signal_received;
   return status;
-}
-
-namespace {
-
-/// The lanes as the engine answers now (GET /v1/lanes: counters of this instant and the
-/// configuration in force, live changes included), or null when it does not answer.
-nlohmann::json live_lanes(const LabState& state) {
-  try {
-    control::ApiClient client(control_socket_for(state.state_path()), std::chrono::seconds(2));
-    const control::ApiAnswer answer = client.request("GET", "/v1/lanes");
-    if (!answer.ok()) return nullptr;
-    auto parsed = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_object() && parsed.contains("lanes") && parsed["lanes"].is_array()) {
-      return std::move(parsed["lanes"]);
-    }
-  } catch (const std::exception&) {
-    // An engine that does not answer (stopping, another version) leaves the counters file.
-  }
-  return nullptr;
-}
-
-}  // namespace
-
-nlohmann::json lab_status_json(const LabState& state) {
-  const bool alive = lab_is_alive(state);
-  nlohmann::json json = {{"schema", kLabSchema}, {"name", state.name}, {"file", state.file},
-                         {"pid", state.pid},     {"alive", alive},     {"lab", state.description}};
-  // Asked of the engine itself when it runs: what `GET /v1/lanes` answers, by lane name.
-  if (alive) {
-    if (const nlohmann::json lanes = live_lanes(state); lanes.is_array()) {
-      json["live"] = nlohmann::json::object();
-      for (const auto& lane : lanes) {
-        if (lane.is_object() && lane.contains("name") && lane["name"].is_string()) {
-          json["live"][lane["name"].get<std::string>()] = lane;
-        }
-      }
-    }
-  }
-  // Rewritten atomically every second, but read defensively all the same: a counters file
-  // that is not an object (another version's, cut short) shows as no counters.
-  const io::InputFile counters =
-      io::read_input_file(state.counters_path(), "counters", io::kStateFileLimit);
-  if (counters) {
-    auto parsed = nlohmann::json::parse(counters.text, nullptr, /*allow_exceptions=*/false);
-    if (parsed.is_object() && parsed.contains("lanes") && parsed["lanes"].is_object()) {
-      json["counters"] = std::move(parsed);
-    }
-  }
-  return json;
-}
-
-namespace {
-
-/// A lane's fidelity lines for `status`: the verdicts since the start and over the last
-/// interval, and what went wrong in a degraded direction.
-std::string fidelity_status_text(const nlohmann::json& lane) {
-  const auto verdict = [&](const char* direction, const char* span) -> std::string {
-    if (!lane[direction].contains("fidelity")) return "-";
-    return lane[direction]["fidelity"][span].value("verdict", "-") == "degraded" ? "DEGRADED"
-                                                                                 : "ok";
-  };
-  std::string text = fmt::format(
-      "{:<15}   fidelity: up {}, down {} since start; up {}, down {} over the last second\n", "",
-      verdict("up", "since_start"), verdict("down", "since_start"), verdict("up", "last_interval"),
-      verdict("down", "last_interval"));
-  for (const char* direction : {"up", "down"}) {
-    for (const char* span : {"since_start", "last_interval"}) {
-      if (verdict(direction, span) != "DEGRADED") continue;
-      text += fmt::format("{:<15}     {} ({}): {}\n", "", direction,
-                          std::string_view(span) == "since_start" ? "since start" : "last second",
-                          lane[direction]["fidelity"][span].value("explanation", ""));
-    }
-  }
-  return text;
-}
-
-/// "now (changed live): up 150 ms, 1 Gbit/s, loss 0%; down ..." for a lane whose rate, delay
-/// or loss was changed through the API since `up`; "" for one that was not.
-std::string live_change_text(const nlohmann::json& lane) {
-  if (lane.at("up").value("live_changes_applied", 0) == 0 &&
-      lane.at("down").value("live_changes_applied", 0) == 0) {
-    return {};
-  }
-  const auto direction = [&](const char* name) {
-    const auto& config = lane.at(name).at("config");
-    return fmt::format("{} {}, {}, loss {:g}%", name, config.value("delay", "-"),
-                       config.value("rate", "-"), config.value("loss", 0.0) * 100.0);
-  };
-  return fmt::format("{:<15}   now (changed live): {}; {}\n", "", direction("up"),
-                     direction("down"));
-}
-
-/// The sites and lanes tables of a lab's status (throws nlohmann::json::exception when the
-/// recorded description lacks what they show).
-std::string lab_tables(const LabState& state, const nlohmann::json& json) {
-  const auto& lab = state.description;
-  std::string text =
-      "\n\nsite            interface  address          address (IPv6)          lane\n";
-  for (const auto& site : lab.at("sites")) {
-    bool first = true;
-    for (const auto& interface : site.at("interfaces")) {
-      text += fmt::format(
-          "{:<15} {:<10} {:<16} {:<23} {}\n", first ? site.at("name").get<std::string>() : "",
-          interface.at("ifname").get<std::string>(), interface.at("ipv4").get<std::string>(),
-          interface.at("ipv6").get<std::string>(), interface.at("lane").get<std::string>());
-      first = false;
-    }
-  }
-  text += "\nlane            a -> b (up)                  packets up/down        dropped up/down\n";
-  for (const auto& lane : lab.at("lanes")) {
-    const std::string name = lane.at("name").get<std::string>();
-    std::string packets = "-";
-    std::string dropped = "-";
-    // The engine's answer of this instant, else the counters file it rewrites every second;
-    // both give per direction packets_out and dropped {cause: {packets}}.
-    const nlohmann::json* live =
-        json.contains("live") && json["live"].contains(name) ? &json["live"][name] : nullptr;
-    const nlohmann::json* counters =
-        json.contains("counters") && json.at("counters").at("lanes").contains(name)
-            ? &json.at("counters").at("lanes").at(name)
-            : nullptr;
-    if (live != nullptr || counters != nullptr) {
-      const auto direction_counters = [&](const char* direction) -> const nlohmann::json& {
-        return live != nullptr ? live->at(direction).at("counters") : counters->at(direction);
-      };
-      const auto count = [&](const char* direction, const char* field) {
-        return direction_counters(direction).value(field, std::uint64_t{0});
-      };
-      const auto drops = [&](const char* direction) {
-        std::uint64_t total = 0;
-        for (const auto& [cause, value] : direction_counters(direction).at("dropped").items()) {
-          total += value.value("packets", std::uint64_t{0});
-        }
-        return total;
-      };
-      packets = fmt::format("{}/{}", count("up", "packets_out"), count("down", "packets_out"));
-      dropped = fmt::format("{}/{}", drops("up"), drops("down"));
-    }
-    text += fmt::format("{:<15} {:<28} {:<22} {}\n", name,
-                        lane.at("a").get<std::string>() + " -> " + lane.at("b").get<std::string>(),
-                        packets, dropped);
-    text += fmt::format("{:<15}   up:   {}\n{:<15}   down: {}\n", "",
-                        lane.at("up").get<std::string>(), "", lane.at("down").get<std::string>());
-    if (live != nullptr) text += live_change_text(*live);
-    if (json.contains("counters") && json["counters"]["lanes"].contains(name)) {
-      text += fidelity_status_text(json["counters"]["lanes"][name]);
-    }
-  }
-  return text;
-}
-
-}  // namespace
-
-std::string lab_status_text(const LabState& state) {
-  const nlohmann::json json = lab_status_json(state);
-  const auto& lab = state.description;
-  const bool alive = lab_is_alive(state);
-  std::string text = fmt::format(
-      "lab {} from {}: {}", state.name, state.file,
-      alive ? fmt::format("up (engine pid {})", state.pid) : "ENGINE GONE (run `longhaul down`)");
-  if (json.contains("counters") && json["counters"].contains("uptime_s") &&
-      json["counters"]["uptime_s"].is_number()) {
-    text += fmt::format(", up {:.0f} s", json["counters"]["uptime_s"].get<double>());
-  }
-  if (!lab.contains("sites") || !lab.contains("lanes")) {
-    // The state file is written before anything is created; the description follows.
-    return text + (alive ? ", still being set up\n"
-                         : "; it was killed while being set up: `longhaul down --stale` removes "
-                           "what it left\n");
-  }
-  if (lab.contains("port") && lab["port"] == port_name(PortKind::xdp)) text += ", AF_XDP ports";
-  try {
-    text += lab_tables(state, json);
-    if (lab.contains("api") && lab["api"].is_object()) {
-      const auto& api = lab["api"];
-      text += fmt::format("control API: {}\n", api.value("socket", "-"));
-      for (const auto& tcp : api.value("tcp", nlohmann::json::array())) {
-        text += fmt::format("{}: {}{}\n", tcp.value("dashboard", false) ? "dashboard" : "API",
-                            tcp.value("url", "-"),
-                            tcp.value("token", false) ? " (token required)" : "");
-      }
-    }
-    return text;
-  } catch (const nlohmann::json::exception&) {
-    return text + "; its recorded description is unreadable (another version's state file?)\n";
-  }
 }
 
 }  // namespace longhaul::lab

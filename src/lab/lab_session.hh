@@ -54,11 +54,4 @@ struct ExecRequest {
 /// returns its exit status (128+N on signal N).
 int lab_exec(const ExecRequest& request);
 
-/// Human status of one lab: sites, addresses, lanes and live counters.
-std::string lab_status_text(const LabState& state);
-/// The same as JSON (schema longhaul.lab/1).
-nlohmann::json lab_status_json(const LabState& state);
-
-inline constexpr const char* kLabSchema = "longhaul.lab/1";
-
 }  // namespace longhaul::lab
