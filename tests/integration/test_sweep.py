@@ -1,6 +1,6 @@
 """Integration tests of `longhaul bench sweep` and `longhaul tune --lab/--site` (root).
 
-A sweep brings up a two-site lab named "sweep" per RTT and takes it down again; the autouse
+A sweep brings up a two-site lab (named sw-PID, or --name) per RTT and takes it down again; the autouse
 `longhaul` fixture fails a test that leaves a namespace or lab state behind, and each test
 here also checks that no tune state file is left for the sweep's sites.
 """
@@ -17,8 +17,9 @@ from test_tune import TUNE_STATE_DIR, network_snapshot, sysctl_snapshot
 TOLERANCE = 0.10
 
 
-def no_sweep_tune_state() -> bool:
-    return not list(TUNE_STATE_DIR.glob("netns-lh-sweep-*.json"))
+def no_sweep_tune_state(lab: str = "sw-*") -> bool:
+    """No tune state is left for the sites (lh-LAB-client, lh-LAB-server) of the sweep's labs."""
+    return not list(TUNE_STATE_DIR.glob(f"netns-lh-{lab}-*.json"))
 
 
 def cells(document: dict) -> list[dict]:
@@ -64,7 +65,7 @@ def test_short_sweep_has_every_cell_within_tolerance_or_explained(longhaul, tmp_
     plot = tmp_path / "sweep.svg"
     result = longhaul.run("bench", "sweep", "--rate", "200mbit", "--rtt", "0,20,80ms", "-t", "4",
                           "-O", "2", "--profile", "default,tuned", "--json", str(out),
-                          "--plot", str(plot), "--no-progress", timeout=180)
+                          "--plot", str(plot), "--no-progress", "--name", "swtest", timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     document = read_json(out)
     assert document["schema"] == "longhaul.sweep/1"
@@ -90,7 +91,7 @@ def test_short_sweep_has_every_cell_within_tolerance_or_explained(longhaul, tmp_
     assert short["prediction"]["limit"] == "link"
     assert short["within_tolerance"], short
     assert plot.read_text().lstrip().startswith("<?xml") or "<svg" in plot.read_text()
-    assert no_sweep_tune_state()
+    assert no_sweep_tune_state("swtest")
 
 
 def test_window_limited_regime_matches_window_over_rtt(longhaul, tmp_path):
