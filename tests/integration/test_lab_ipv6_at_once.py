@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from conftest import RTT_EPSILON_MS
 from test_labs import CHAIN as CHAIN_TOPOLOGY
 from test_labs import labs, write_topology  # noqa: F401 (labs is a fixture)
 
@@ -24,4 +25,4 @@ def test_first_ipv6_ping_through_a_forwarding_site_right_after_up(labs, tmp_path
     result = lab.exec("right", "ping", "-6", "-c", "1", "-W", "5", "left")
     assert result.returncode == 0, result.stdout + result.stderr
     first_rtt = float(re.search(r"time=([\d.]+) ms", result.stdout).group(1))
-    assert PATH_RTT_MS - 0.05 <= first_rtt <= 3 * PATH_RTT_MS, result.stdout
+    assert PATH_RTT_MS - RTT_EPSILON_MS <= first_rtt <= 3 * PATH_RTT_MS, result.stdout
