@@ -1,6 +1,5 @@
 # longhaul: the two commands of the quick start are `make run` and `make test`.
 BUILD_DIR ?= build
-ASAN_DIR  ?= build-asan
 FUZZ_DIR  ?= build-fuzz
 # Seconds each fuzz target runs under `make fuzz` (docs/robustness.md records full runs).
 FUZZ_SECONDS ?= 600
@@ -10,7 +9,7 @@ JOBS ?= $(shell nproc)
 AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo)
 SOURCES = $(shell find src tests bench -name '*.cc' -o -name '*.hh')
 
-.PHONY: all deps build run test test-unit test-integration test-asan fuzz fuzz-build test-fuzz bench bench-soak format format-check docs install uninstall deb clean
+.PHONY: all deps build run test test-unit test-integration sanitize-configure test-asan fuzz fuzz-build test-fuzz bench bench-soak format format-check docs install uninstall deb clean
 
 all: build
 
@@ -37,19 +36,21 @@ test-unit: build
 test-integration: build
 	@cd $(BUILD_DIR) && $(AS_ROOT) ctest --output-on-failure -L integration
 
-# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: deps
-	@cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DLONGHAUL_SANITIZE=ON > /dev/null
-	@cmake --build $(ASAN_DIR) -j $(JOBS) --target longhaul_unit_tests longhaul
-	@cd $(ASAN_DIR) && ctest --output-on-failure -L unit
-
-# libFuzzer targets (tests/fuzz), built with clang in their own directory. `make fuzz` runs each
-# for FUZZ_SECONDS, one after another; `make test-fuzz` runs each for 15 s (what CI runs).
-fuzz-build: deps
+# The sanitizer build: clang with AddressSanitizer and UndefinedBehaviorSanitizer, in FUZZ_DIR.
+# It holds the unit tests (`make test-asan`) and the libFuzzer targets of tests/fuzz (`make fuzz`
+# runs each for FUZZ_SECONDS, one after another; `make test-fuzz` for 10 s each, what CI runs),
+# so the code is compiled once for both.
+sanitize-configure: deps
 	@CXX=clang++-14 cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLONGHAUL_FUZZ=ON > /dev/null
-	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
 
-FUZZ_TARGETS = units netem dist_table topology trace schedule frame state printable
+test-asan: sanitize-configure
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target longhaul_unit_tests
+	@cd $(FUZZ_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+FUZZ_TARGETS = units netem dist_table topology trace schedule frame state printable control_api
+
+fuzz-build: sanitize-configure
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addsuffix _fuzz,$(FUZZ_TARGETS))
 
 fuzz: fuzz-build
 	@for target in $(FUZZ_TARGETS); do \
@@ -58,7 +59,7 @@ fuzz: fuzz-build
 	done
 
 test-fuzz: fuzz-build
-	@cd $(FUZZ_DIR) && ctest --output-on-failure -L fuzz
+	@cd $(FUZZ_DIR) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 # Figures, not pass/fail: see bench/README.md and docs/performance.md.
 bench: build
@@ -94,4 +95,4 @@ deb: build
 	@cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
-	@rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	@rm -rf $(BUILD_DIR) $(FUZZ_DIR)

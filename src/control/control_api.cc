@@ -29,13 +29,17 @@ struct Refusal {
 HttpResponse error_response(int status, const std::string& message) {
   HttpResponse response;
   response.status = status;
-  response.body = json{{"error", message}, {"status", status}}.dump() + "\n";
+  // The message may quote the request's path, which is whatever bytes the client sent: invalid
+  // UTF-8 is replaced (U+FFFD), not thrown (which would turn a 404 into a 500).
+  response.body = json{{"error", message}, {"status", status}}.dump(
+                      -1, ' ', false, json::error_handler_t::replace) +
+                  "\n";
   return response;
 }
 
 HttpResponse json_response(const json& value) {
   HttpResponse response;
-  response.body = value.dump(2) + "\n";
+  response.body = value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   return response;
 }
 
@@ -114,11 +118,12 @@ std::optional<Refusal> read_keys(const json& object, unsigned allowed,
                                                         : "40ms")};
     }
     const std::string text = value.get<std::string>();
-    const auto twice = [&](bool already) -> std::optional<Refusal> {
+    // By value: clang 14 (the fuzz build's compiler) cannot capture a structured binding.
+    const auto twice = [name = key](bool already) -> std::optional<Refusal> {
       if (!already) return std::nullopt;
       return Refusal{400, fmt::format("{} sets a parameter already set for the same direction in "
                                       "this change; give it once",
-                                      key)};
+                                      name)};
     };
     for (int d = 0; d < 2; ++d) {
       if ((directions & (1U << d)) == 0) continue;
@@ -325,7 +330,8 @@ ParsedBody parse_body(std::string_view body) {
   }
   try {
     parsed.value = json::parse(body);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {
+    // parse_error, and out_of_range for a number beyond a double (1e999).
     parsed.error = fmt::format("the body is not JSON: {}", error.what());
     return parsed;
   }

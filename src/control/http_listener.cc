@@ -47,7 +47,9 @@ std::string cookie_value(const httplib::Request& request, std::string_view name)
 
 void json_error(httplib::Response& response, int status, const std::string& message) {
   response.status = status;
-  response.set_content(nlohmann::json{{"error", message}, {"status", status}}.dump() + "\n",
+  response.set_content(nlohmann::json{{"error", message}, {"status", status}}.dump(
+                           -1, ' ', false, nlohmann::json::error_handler_t::replace) +
+                           "\n",
                        "application/json");
 }
 

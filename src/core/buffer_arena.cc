@@ -1,5 +1,10 @@
 #include "core/buffer_arena.hh"
 
+#include <sys/mman.h>
+
+#include <new>
+#include <utility>
+
 namespace longhaul::core {
 
 namespace {
@@ -8,16 +13,36 @@ std::size_t round_up(std::size_t value, std::size_t to) {
 }
 }  // namespace
 
+MappedBytes::MappedBytes(std::size_t bytes) : bytes_(bytes == 0 ? 1 : bytes) {
+  void* mapped = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  data_ = static_cast<std::byte*>(mapped);
+  // Best effort: without it a child only inherits the mapping, as before.
+  (void)::madvise(mapped, bytes_, MADV_DONTFORK);
+}
+
+MappedBytes::MappedBytes(MappedBytes&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+
+MappedBytes& MappedBytes::operator=(MappedBytes&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) ::munmap(data_, bytes_);
+    data_ = std::exchange(other.data_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+MappedBytes::~MappedBytes() {
+  if (data_ != nullptr) ::munmap(data_, bytes_);
+}
+
 BufferArena::BufferArena(std::size_t capacity_bytes, std::size_t chunk_bytes)
     : chunk_bytes_(round_up(chunk_bytes, kAlignment)),
       chunk_count_(round_up(capacity_bytes == 0 ? 1 : capacity_bytes, chunk_bytes_) / chunk_bytes_),
-      // Default-initialised bytes: the allocator maps pages lazily, so only chunks
-      // that are actually used become resident. operator new[] only guarantees 16-byte
-      // alignment, so reserve one alignment unit more and start at the first aligned byte.
-      storage_(new std::byte[chunk_count_ * chunk_bytes_ + kAlignment]),
-      base_(storage_.get() +
-            (kAlignment - reinterpret_cast<std::uintptr_t>(storage_.get()) % kAlignment) %
-                kAlignment),
+      storage_(chunk_count_ * chunk_bytes_),
+      base_(storage_.data()),
       live_in_chunk_(chunk_count_, 0),
       used_in_chunk_(chunk_count_, 0) {
   free_chunks_.reserve(chunk_count_);

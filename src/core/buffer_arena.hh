@@ -19,6 +19,26 @@
 
 namespace longhaul::core {
 
+/// Anonymous memory for an arena: reserved without committing it (pages become resident when
+/// first touched) and not inherited by a child process, so a command that `run` forks is neither
+/// charged for the engine's buffers (a fork would otherwise fail under the kernel's overcommit
+/// heuristic once they exceed what it allows twice) nor made to copy their page tables.
+class MappedBytes {
+ public:
+  /// Throws std::bad_alloc when the kernel refuses the mapping.
+  explicit MappedBytes(std::size_t bytes);
+  MappedBytes(MappedBytes&& other) noexcept;
+  MappedBytes& operator=(MappedBytes&& other) noexcept;
+  MappedBytes(const MappedBytes&) = delete;
+  MappedBytes& operator=(const MappedBytes&) = delete;
+  ~MappedBytes();
+  std::byte* data() const noexcept { return data_; }
+
+ private:
+  std::byte* data_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
 class BufferArena {
  public:
   static constexpr std::size_t kAlignment = 64;
@@ -53,8 +73,8 @@ class BufferArena {
 
   std::size_t chunk_bytes_;
   std::size_t chunk_count_;
-  std::unique_ptr<std::byte[]> storage_;  // kAlignment bytes more than the chunks
-  std::byte* base_;                       // first kAlignment-aligned byte of storage_
+  MappedBytes storage_;
+  std::byte* base_;  // storage_'s first byte (page-aligned, so kAlignment-aligned)
   std::vector<std::uint32_t> live_in_chunk_;
   std::vector<std::size_t> used_in_chunk_;
   std::vector<std::uint32_t> free_chunks_;  // LIFO: the most recently used chunk is warmest

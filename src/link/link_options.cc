@@ -316,6 +316,14 @@ std::string apply_impairments(const LinkFlags& flags, LinkSpec& spec) {
       auto jitter = core::parse_duration(*jitters[i]);
       if (!jitter) return flag_error(jitter_flags[i], jitter.error);
       config.jitter = *jitter;
+      // Jitter varies each packet's delay around the configured one: around none it could only
+      // add delay, a different distribution from the one asked for.
+      if (jitter->count() != 0 && !delay_flags[i] && !netems[i]) {
+        return flag_error(jitter_flags[i],
+                          fmt::format("{} varies the one-way delay, and this direction has none: "
+                                      "give a delay too (e.g. --rtt 80ms --jitter 5ms)",
+                                      *jitters[i]));
+      }
     }
     if (flags.duplicate) {
       auto p = core::parse_probability(*flags.duplicate);

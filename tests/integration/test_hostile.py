@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import time
 from pathlib import Path
@@ -98,6 +99,26 @@ def test_run_refuses_buffers_beyond_memory_before_building(longhaul, flags):
     assert result.returncode == EXIT_USAGE, result.stderr
     assert "cannot be buffered" in result.stderr and "fits" in result.stderr, result.stderr
     assert "bad_alloc" not in result.stderr and "fork" not in result.stderr
+    assert_nothing_created()
+
+
+def test_run_that_fits_starts_its_command_even_with_gigabytes_of_buffers(longhaul):
+    """Buffers that pass the memory check never stop the command from starting: `--delay 2s`
+    (16 GB reserved for 10 Gbit/s each way) used to fail `fork` with ENOMEM, as the child was
+    charged for the engine's buffers; and the rate a refusal suggests is one that runs."""
+    check = longhaul.run("run", "--check", "--delay", "2s", "--", "true")
+    if check.returncode == 0:  # this machine has the memory for it
+        result = longhaul.run("run", "-q", "--delay", "2s", "--", "sh", "-c", "echo ran")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "ran" and "fork" not in result.stderr, result.stderr
+    refused = longhaul.run("run", "--delay", "20s", "--", "true")
+    assert refused.returncode == EXIT_USAGE, refused.stderr
+    suggested = re.search(r"give --rate (\S+) or lower", refused.stderr)
+    assert suggested, refused.stderr
+    result = longhaul.run("run", "-q", "--delay", "20s", "--rate", suggested.group(1), "--",
+                          "sh", "-c", "echo ran")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ran", result.stdout
     assert_nothing_created()
 
 

@@ -184,6 +184,18 @@ TEST_F(Api, OutageNowOnOneDirection) {
   EXPECT_EQ(target.posted[0].change.outage, 2s);
 }
 
+TEST_F(Api, FuzzFoundBytesAndNumbersAreRefusedNotInternalErrors) {
+  // A path that is not UTF-8 is quoted in the 404 with the bad bytes replaced; the body is JSON.
+  const auto path = call("GET", "/v1/lanes/\xc3\xc3x");
+  EXPECT_EQ(path.status, 404);
+  EXPECT_TRUE(nlohmann::json::accept(path.body)) << path.body;
+  // A number beyond a double is a body that is not JSON (400), not a 500.
+  const auto number = call("PATCH", "/v1/lanes/japan", R"({"loss": 7e777})");
+  EXPECT_EQ(number.status, 400) << number.body;
+  EXPECT_NE(number.body.find("not JSON"), std::string::npos) << number.body;
+  EXPECT_TRUE(target.posted.empty());
+}
+
 TEST_F(Api, MetricsAreWellFormedPrometheusText) {
   target.states[1][0].counters.packets_in = 42;
   const auto response = call("GET", "/metrics");

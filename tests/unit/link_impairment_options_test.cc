@@ -66,8 +66,27 @@ TEST(ImpairmentOptions, JitterSetsBothDirectionsWithOrderPreservingUniformDefaul
   }
 }
 
+TEST(ImpairmentOptions, JitterWithoutADelayIsRefusedNamingTheFlagAndTheFix) {
+  // Jitter around no delay could only add delay: not the distribution asked for.
+  LinkFlags flags;
+  flags.jitter = "5ms";
+  EXPECT_TRUE(FailsNaming(flags, {"--jitter", "5ms", "has none", "--rtt"}));
+  // Per direction: the direction without a delay is the one named.
+  LinkFlags down_only;
+  down_only.delay_up = "10ms";
+  down_only.jitter = "2ms";
+  EXPECT_TRUE(FailsNaming(down_only, {"--jitter", "has none"}));
+  down_only.delay_down = "10ms";
+  EXPECT_TRUE(Resolve(down_only)) << Resolve(down_only).error;
+  // Zero jitter is no jitter, with or without a delay.
+  LinkFlags zero;
+  zero.jitter = "0ms";
+  EXPECT_TRUE(Resolve(zero)) << Resolve(zero).error;
+}
+
 TEST(ImpairmentOptions, PerDirectionJitterOverridesTheSharedOne) {
   LinkFlags flags;
+  flags.rtt = "40ms";  // jitter varies a delay
   flags.jitter = "4ms";
   flags.jitter_down = "250us";
   auto spec = Resolve(flags);
@@ -76,6 +95,7 @@ TEST(ImpairmentOptions, PerDirectionJitterOverridesTheSharedOne) {
   EXPECT_EQ(spec->down.jitter, 250us);
 
   LinkFlags up_only;
+  up_only.rtt = "40ms";
   up_only.jitter_up = "3ms";
   spec = Resolve(up_only);
   ASSERT_TRUE(spec) << spec.error;
@@ -140,6 +160,7 @@ TEST(ImpairmentOptions, DistributionFromATableFile) {
     out << "# a tiny table\n-8192 0 8192\n4096 -4096\n";
   }
   LinkFlags flags;
+  flags.rtt = "40ms";  // jitter varies a delay
   flags.jitter = "2ms";
   flags.distribution = path.string();
   const auto spec = Resolve(flags);
@@ -175,6 +196,7 @@ TEST(ImpairmentOptions, DistributionWithoutJitterIsAnError) {
 
 TEST(ImpairmentOptions, JitterModeValues) {
   LinkFlags flags;
+  flags.rtt = "40ms";  // jitter varies a delay
   flags.jitter = "1ms";
   flags.jitter_mode = "order";
   auto spec = Resolve(flags);
@@ -201,6 +223,7 @@ TEST(ImpairmentOptions, BadJitterModeNamesTheFlagValueAndChoices) {
 
 TEST(ImpairmentOptions, CorrelationModelValuesReachEveryRandomStage) {
   LinkFlags flags;
+  flags.rtt = "40ms";  // jitter varies a delay
   flags.jitter = "1ms";
   flags.duplicate = "1%";
   flags.corrupt = "1%";
@@ -666,6 +689,7 @@ TEST(ImpairmentOptions, PerPacketRandomDecisionsNeedWirePackets) {
   cases.push_back({"netem reorder", {}});
   cases.back().flags.netem = "delay 10ms reorder 5%";
   cases.push_back({"reordering jitter", {}});
+  cases.back().flags.rtt = "40ms";  // jitter varies a delay
   cases.back().flags.jitter = "2ms";
   cases.back().flags.jitter_mode = "reorder";
   for (const Case& c : cases) {
@@ -690,6 +714,7 @@ TEST(ImpairmentOptions, BitErrorRateAndOrderPreservingJitterKeepSuperFrames) {
   cases.back().flags.jitter = "4ms";
   cases.back().flags.distribution = "normal";
   cases.push_back({"explicit order mode", {}});
+  cases.back().flags.rtt = "40ms";  // jitter varies a delay
   cases.back().flags.jitter = "4ms";
   cases.back().flags.jitter_mode = "order";
   cases.push_back({"netem delay and jitter", {}});
