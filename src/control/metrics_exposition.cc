@@ -5,6 +5,7 @@
 #include <array>
 
 #include "control/control_api.hh"
+#include "core/printable.hh"
 
 namespace longhaul::control {
 
@@ -44,18 +45,7 @@ std::string metrics_text(const ControlTarget& target) {
     states.push_back({target.state(l, 0), target.state(l, 1)});
   }
   // Label values escape backslash, quote and newline (the text format's rule).
-  const auto escape = [](const std::string& text) {
-    std::string out;
-    for (const char c : text) {
-      if (c == '\\' || c == '"') out += '\\';
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out += c;
-    }
-    return out;
-  };
+  const auto escape = [](const std::string& text) { return core::backslash_escaped(text); };
   std::string text;
   const auto family = [&](const char* name, const char* type, const char* help, auto value) {
     text += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);

@@ -69,4 +69,18 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
+std::string backslash_escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace longhaul::core

@@ -13,4 +13,8 @@ namespace longhaul::core {
 /// inside a UTF-8 sequence).
 std::string printable(std::string_view text, std::size_t max_bytes = 4096);
 
+/// The inside of a double-quoted string as Prometheus label values and gnuplot write it:
+/// backslash and double quote escaped with a backslash, newline as \n.
+std::string backslash_escaped(std::string_view text);
+
 }  // namespace longhaul::core

@@ -17,6 +17,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/printable.hh"
 #include "measure/bench_error.hh"
 #include "measure/human_report.hh"
 
@@ -32,16 +33,7 @@ constexpr const char* kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
 
 // A gnuplot double-quoted string (the terminal is noenhanced, so only \ and " matter).
 std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
+  return "\"" + core::backslash_escaped(text) + "\"";
 }
 
 std::string lower(std::string text) {
