@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "longhaul " LONGHAUL_VERSION " (git " LONGHAUL_GIT_REVISION
                                     ")\n"
                                     "features: port packet (AF_PACKET), port xdp (AF_XDP), capture "
-                                    "(pcap), rootless labs, bench, tune");
+                                    "(pcap), rootless labs, control API (/v1, /metrics), web "
+                                    "dashboard, bench, tune");
   cli::RunCommand run(app);
   cli::UpCommand up(app);
   cli::StatusCommand status(app);

@@ -47,7 +47,9 @@ def test_package_holds_the_binary_man_page_completions_and_docs(deb):
                  "./usr/share/doc/longhaul/changelog.gz",
                  "./usr/share/doc/longhaul/examples/four-sites.toml",
                  "./usr/share/doc/longhaul/docs/labs.md",
-                 "./usr/share/doc/longhaul/docs/openapi.json"):
+                 "./usr/share/doc/longhaul/docs/openapi.json",
+                 "./usr/lib/python3/dist-packages/longhaul_client.py",
+                 "./usr/lib/python3/dist-packages/longhaul_pytest.py"):
         assert f" {path}\n" in contents, f"{path} is not in {deb.name}"
     fields = run("dpkg-deb", "--field", str(deb), "Package", "Architecture", "Depends").stdout
     assert "Package: longhaul" in fields
@@ -76,6 +78,12 @@ def test_package_installs_runs_and_removes(deb):
         if shutil.which("man"):
             assert run("man", "-w", "longhaul").stdout.strip().endswith("longhaul.1.gz")
         assert Path("/usr/share/bash-completion/completions/longhaul").is_file()
+        assert "control API" in version, version
+        # The Python client imports from the system's python3, outside the source tree.
+        imported = run("/usr/bin/python3", "-I", "-c",
+                       "import longhaul_client; print(longhaul_client.__file__)")
+        assert imported.stdout.strip() == "/usr/lib/python3/dist-packages/longhaul_client.py", \
+            imported.stdout + imported.stderr
     finally:
         removed = run("dpkg", "--purge", "longhaul", check=False)
     assert removed.returncode == 0, removed.stdout + removed.stderr
