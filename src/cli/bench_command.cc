@@ -15,15 +15,15 @@
 #include "core/topology.hh"
 #include "lab/run_session.hh"
 #include "lab/sweep.hh"
-#include "measure/bench_json.hh"
-#include "measure/churn_client.hh"
-#include "measure/client.hh"
-#include "measure/link_fidelity.hh"
-#include "measure/plot.hh"
-#include "measure/rr_client.hh"
-#include "measure/server.hh"
+#include "measure/bulk/client.hh"
+#include "measure/bulk/server.hh"
+#include "measure/report/bench_json.hh"
+#include "measure/report/link_fidelity.hh"
+#include "measure/report/plot.hh"
 #include "measure/signals.hh"
-#include "measure/transaction_report.hh"
+#include "measure/transactions/churn_client.hh"
+#include "measure/transactions/rr_client.hh"
+#include "measure/transactions/transaction_report.hh"
 
 namespace longhaul::cli {
 

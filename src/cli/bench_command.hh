@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "measure/transaction_config.hh"
+#include "measure/transactions/transaction_config.hh"
 
 namespace longhaul::cli {
 

@@ -29,7 +29,7 @@
 #include "lab/run_session.hh"
 #include "lab/supervise.hh"
 #include "lab/topology_file.hh"
-#include "measure/link_fidelity.hh"
+#include "measure/report/link_fidelity.hh"
 
 namespace longhaul::lab {
 

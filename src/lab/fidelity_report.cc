@@ -1,6 +1,6 @@
 #include "lab/fidelity_report.hh"
 
-#include "measure/link_fidelity.hh"
+#include "measure/report/link_fidelity.hh"
 
 namespace longhaul::lab {
 

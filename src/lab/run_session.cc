@@ -32,7 +32,7 @@
 #include "lab/report.hh"
 #include "lab/run_state.hh"
 #include "lab/supervise.hh"
-#include "measure/link_fidelity.hh"
+#include "measure/report/link_fidelity.hh"
 
 namespace longhaul::lab {
 

@@ -13,8 +13,8 @@
 
 #include "core/time.hh"
 #include "core/units.hh"
-#include "measure/progress.hh"
-#include "measure/sweep_report.hh"
+#include "measure/report/progress.hh"
+#include "measure/report/sweep_report.hh"
 
 namespace longhaul::lab {
 

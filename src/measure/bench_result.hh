@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "measure/bench_config.hh"
-#include "measure/fill_time.hh"
-#include "measure/interval_stats.hh"
-#include "measure/transaction_result.hh"
+#include "measure/bulk/fill_time.hh"
+#include "measure/bulk/interval_stats.hh"
+#include "measure/transactions/transaction_result.hh"
 
 namespace longhaul::measure {
 

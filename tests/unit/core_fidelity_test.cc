@@ -10,7 +10,7 @@
 #include "core/histogram.hh"
 #include "engine/fidelity_sample.hh"
 #include "io/thread_schedstat.hh"
-#include "measure/link_fidelity.hh"
+#include "measure/report/link_fidelity.hh"
 
 namespace longhaul::core {
 namespace {

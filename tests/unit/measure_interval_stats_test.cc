@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "measure/bench_result.hh"
-#include "measure/fill_time.hh"
-#include "measure/interval_stats.hh"
+#include "measure/bulk/fill_time.hh"
+#include "measure/bulk/interval_stats.hh"
 
 namespace longhaul::measure {
 namespace {

@@ -2,8 +2,8 @@
 // to the server, and the objects that travel on the control connection.
 #include <gtest/gtest.h>
 
-#include "measure/bench_json.hh"
-#include "measure/frame_codec.hh"
+#include "measure/report/bench_json.hh"
+#include "measure/transactions/frame_codec.hh"
 
 namespace longhaul::measure {
 namespace {

@@ -1,6 +1,6 @@
 // measure::classify_limits: what held a sender back in an interval, from the
 // kernel's busy / rwnd-limited / sndbuf-limited timers and Little's law.
-#include "measure/limited_by.hh"
+#include "measure/bulk/limited_by.hh"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Plot descriptions and the gnuplot scripts generated from them (no gnuplot needed).
 #include <gtest/gtest.h>
 
-#include "measure/plot.hh"
+#include "measure/report/plot.hh"
 
 namespace longhaul::measure {
 namespace {

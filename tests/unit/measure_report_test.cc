@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "measure/bench_result.hh"
-#include "measure/human_report.hh"
-#include "measure/progress.hh"
+#include "measure/report/human_report.hh"
+#include "measure/report/progress.hh"
 
 namespace longhaul::measure {
 namespace {

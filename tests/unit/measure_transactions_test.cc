@@ -5,12 +5,12 @@
 
 #include <cerrno>
 
-#include "measure/latency_stats.hh"
-#include "measure/progress.hh"
-#include "measure/socket_census.hh"
-#include "measure/transaction_config.hh"
-#include "measure/transaction_report.hh"
-#include "measure/transaction_result.hh"
+#include "measure/report/progress.hh"
+#include "measure/transactions/latency_stats.hh"
+#include "measure/transactions/socket_census.hh"
+#include "measure/transactions/transaction_config.hh"
+#include "measure/transactions/transaction_report.hh"
+#include "measure/transactions/transaction_result.hh"
 
 namespace longhaul::measure {
 namespace {

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "lab/sweep.hh"
-#include "measure/sweep_report.hh"
+#include "measure/report/sweep_report.hh"
 #include "tune/throughput_model.hh"
 
 namespace longhaul::tune {
