@@ -182,7 +182,7 @@ struct HistogramFigures {
   std::vector<std::pair<Nanos, std::uint64_t>> below;  ///< (edge, samples below it)
 };
 
-/// The figures of a snapshot at `edges` (each an edge of its layout).
+/// The figures of a snapshot at `edges` (ascending, each an edge of its layout).
 template <class Layout>
 HistogramFigures histogram_figures(const typename BucketHistogram<Layout>::Snapshot& snapshot,
                                    const std::vector<Nanos>& edges) {
@@ -192,7 +192,17 @@ HistogramFigures histogram_figures(const typename BucketHistogram<Layout>::Snaps
   figures.p50 = snapshot.quantile(0.5);
   figures.p99 = snapshot.quantile(0.99);
   figures.max = snapshot.max;
-  for (const Nanos edge : edges) figures.below.emplace_back(edge, snapshot.count_below(edge));
+  // One pass over the buckets for every edge (edges ascending): /metrics asks this of every
+  // lane direction at each scrape.
+  std::uint64_t below = 0;
+  std::size_t bucket = 0;
+  constexpr std::size_t kLast = BucketHistogram<Layout>::kBuckets - 1;  // overflow: never below
+  for (const Nanos edge : edges) {
+    for (; bucket < kLast && BucketHistogram<Layout>::upper_edge(bucket) <= edge; ++bucket) {
+      below += snapshot.buckets[bucket];
+    }
+    figures.below.emplace_back(edge, below);
+  }
   return figures;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <vector>
 
 namespace longhaul::core {
 namespace {
@@ -62,6 +63,21 @@ TEST(Histogram, RecordingNSamplesAtOnceIsRecordingThemOneByOne) {
   for (int i = 0; i < 5; ++i) one_by_one.record(Nanos{7'000});
   EXPECT_EQ(at_once.snapshot().buckets, one_by_one.snapshot().buckets);
   EXPECT_EQ(at_once.snapshot().sum, one_by_one.snapshot().sum);
+}
+
+TEST(Histogram, FiguresCountBelowEachEdgeAsCountBelowDoes) {
+  SojournHistogram histogram;
+  for (std::int64_t ns = 1; ns < 20'000'000'000; ns = ns * 3 + 7) histogram.record(Nanos{ns}, 2);
+  const auto snapshot = histogram.snapshot();
+  std::vector<Nanos> edges;
+  for (std::size_t i = 0; i < SojournBuckets::kEdges; i += 4) {
+    edges.emplace_back(SojournBuckets::kEdgesNs[i]);
+  }
+  const auto figures = histogram_figures<SojournBuckets>(snapshot, edges);
+  ASSERT_EQ(figures.below.size(), edges.size());
+  for (const auto& [edge, below] : figures.below) EXPECT_EQ(below, snapshot.count_below(edge));
+  EXPECT_EQ(figures.count, snapshot.count());
+  EXPECT_LT(figures.below.back().second, figures.count);  // the samples above 10 s
 }
 
 TEST(Histogram, SinceSubtractsTheSum) {
